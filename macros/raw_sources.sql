@@ -1,0 +1,138 @@
+{#- The raw inputs: for each source, where its files are (a var) and the header they must have.
+    Every raw value is read as text so that bad values reach staging instead of failing the read. -#}
+{% macro raw_sources() %}
+    {{ return({
+        'online_retail': {
+            'table': 'order_lines',
+            'path_var': 'online_retail_path',
+            'env_var': 'ONLINE_RETAIL_PATH',
+            'columns': ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate',
+                        'UnitPrice', 'CustomerID', 'Country'],
+        },
+        'ecommerce': {
+            'table': 'order_lines',
+            'path_var': 'ecommerce_path',
+            'env_var': 'ECOMMERCE_PATH',
+            'columns': ['customer_id', 'item_id', 'item_name', 'unit_price', 'item_count',
+                        'purchase_time'],
+        },
+    }) }}
+{% endmacro %}
+
+
+{#- on-run-start hook: checks every raw file, then (re)creates one view per source in the raw
+    schema with two extra columns, source_file and source_row_number (1 = first data row). -#}
+{% macro register_raw_sources() %}
+    {% if execute %}
+        {% do run_query('create schema if not exists ' ~ var('raw_schema')) %}
+        {% for source_name, spec in raw_sources().items() %}
+            {% set path = var(spec.path_var) %}
+            {% set files = list_raw_files(source_name, spec, path) %}
+            {% do check_raw_headers(source_name, spec, files) %}
+            {% do run_query(raw_source_view_sql(source_name, spec, files)) %}
+        {% endfor %}
+    {% endif %}
+{% endmacro %}
+
+
+{% macro list_raw_files(source_name, spec, path) %}
+    {{ return(adapter.dispatch('list_raw_files')(source_name, spec, path)) }}
+{% endmacro %}
+
+{% macro duckdb__list_raw_files(source_name, spec, path) %}
+    {% set expected = 'CSV with header ' ~ spec.columns | join(',') %}
+    {% set listing = run_query(
+        "select filename, size from read_blob(" ~ sql_string(path) ~ ") order by filename"
+    ) if glob_has_matches(path) else none %}
+    {% if listing is none or listing.rows | length == 0 %}
+        {% do exceptions.raise_compiler_error(
+            "Input for source '" ~ source_name ~ "': no file matches '" ~ path ~ "' (set by var "
+            ~ spec.path_var ~ " or env var " ~ spec.env_var ~ "; a relative path is resolved from"
+            ~ " the directory dbt runs in). Expected one or more files: " ~ expected ~ "."
+        ) %}
+    {% endif %}
+    {% for row in listing.rows %}
+        {% if row[1] == 0 %}
+            {% do exceptions.raise_compiler_error(
+                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' is empty (0 bytes)."
+                ~ " Expected at least a header line: " ~ spec.columns | join(',')
+                ~ " (a month with no sales is a file with the header and no rows)."
+            ) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(listing.columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro glob_has_matches(path) %}
+    {% set matches = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")") %}
+    {{ return(matches.rows[0][0] > 0) }}
+{% endmacro %}
+
+
+{% macro check_raw_headers(source_name, spec, files) %}
+    {{ return(adapter.dispatch('check_raw_headers')(source_name, spec, files)) }}
+{% endmacro %}
+
+{#- Reads only the first line of each file, as one text column (the delimiter is a control
+    character that never occurs), and compares it with the expected header. -#}
+{% macro duckdb__check_raw_headers(source_name, spec, files) %}
+    {% set first_lines %}
+        {% for file in files %}
+            select {{ sql_string(file) }} as filename, header_line
+            from (
+                select header_line
+                from read_csv({{ sql_string(file) }}, header = false, auto_detect = false,
+                    columns = {'header_line': 'varchar'}, delim = chr(31), quote = '', escape = '')
+                limit 1
+            )
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+    {% endset %}
+    {% set expected = spec.columns | join(',') %}
+    {% for row in run_query(first_lines).rows %}
+        {% set found = row[1] | replace('\ufeff', '') | replace('"', '') | trim %}
+        {% if found | lower != expected | lower %}
+            {% do exceptions.raise_compiler_error(
+                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' has the header '"
+                ~ found ~ "'. Expected: " ~ expected ~ " (var " ~ spec.path_var ~ ")."
+            ) %}
+        {% endif %}
+    {% endfor %}
+{% endmacro %}
+
+
+{% macro raw_source_view_sql(source_name, spec, files) %}
+    {{ return(adapter.dispatch('raw_source_view_sql')(source_name, spec, files)) }}
+{% endmacro %}
+
+{#- One scan per file, so that row_number() over () numbers each file's rows in file order
+    (DuckDB keeps scan order for it). Short rows are padded with nulls (null_padding) so that a
+    line with a missing field is kept and rejected downstream with a reason, instead of failing
+    the whole read. -#}
+{% macro duckdb__raw_source_view_sql(source_name, spec, files) %}
+    create or replace view {{ var('raw_schema') }}.{{ source_name }}__{{ spec.table }} as
+    {% for file in files %}
+        select
+            {% for column in spec.columns %}{{ column }},
+            {% endfor %}{{ sql_string(file) }} as source_file,
+            cast(row_number() over () as bigint) as source_row_number
+        from read_csv(
+            {{ sql_string(file) }},
+            header = true,
+            auto_detect = false,
+            columns = { {%- for column in spec.columns -%}
+                '{{ column }}': 'varchar'{% if not loop.last %}, {% endif %}
+            {%- endfor -%} },
+            delim = ',',
+            quote = '"',
+            escape = '"',
+            null_padding = true
+        )
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+{% endmacro %}
+
+
+{% macro sql_string(value) -%}
+    '{{ value | replace("'", "''") }}'
+{%- endmacro %}
