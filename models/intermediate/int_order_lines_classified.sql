@@ -36,9 +36,9 @@ classified as (
             when not has_customer then 'missing_customer'
             when is_non_product then 'non_product'
             when has_non_positive_price then 'non_positive_price'
-            when not is_cancellation and has_non_positive_quantity then 'non_positive_quantity'
-            when is_cancellation and not has_non_positive_quantity
-                then 'return_without_negative_quantity'
+            -- A sale must add units and a return take them back; zero does neither.
+            when not is_cancellation and quantity <= 0 then 'non_positive_quantity'
+            when is_cancellation and quantity >= 0 then 'return_without_negative_quantity'
         end as rejection_reason
     from unioned
 
