@@ -16,7 +16,7 @@ customer_orders as (
         count(case when not is_return then 1 end) as orders,
         cast(coalesce(sum(case when not is_return then amount end), 0) as {{ money_type() }})
             as lifetime_spend,
-        count(case when is_return then 1 end) as returns,
+        count(case when is_return then 1 end) as return_orders,
         cast(coalesce(-sum(case when is_return then amount end), 0) as {{ money_type() }})
             as returned_amount
     from orders
@@ -57,7 +57,7 @@ customers as (
         customer_orders.last_order_at,
         customer_orders.orders,
         customer_orders.lifetime_spend,
-        customer_orders.returns,
+        customer_orders.return_orders,
         customer_orders.returned_amount,
         cast(customer_orders.lifetime_spend - customer_orders.returned_amount as {{ money_type() }})
             as net_spend,
