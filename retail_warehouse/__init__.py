@@ -1,0 +1,1 @@
+"""Python side of the retail warehouse: synthetic data generation."""
