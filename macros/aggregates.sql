@@ -26,3 +26,20 @@
 {% macro duckdb__quantile(column, fraction) -%}
     quantile_cont({{ column }}, {{ fraction }})
 {%- endmacro %}
+
+
+{#- The mean of a decimal column, as a double. DuckDB's avg of a decimal is already a double
+    (the exact sum divided by the count); Spark's is a decimal rounded to 8 places
+    (16.66666667), which a double then keeps. Spark gets the same value as DuckDB from the
+    exact decimal sum divided by the count in double precision. -#}
+{% macro decimal_mean(column) -%}
+    {{ return(adapter.dispatch('decimal_mean')(column)) }}
+{%- endmacro %}
+
+{% macro default__decimal_mean(column) -%}
+    avg({{ column }})
+{%- endmacro %}
+
+{% macro spark__decimal_mean(column) -%}
+    cast(sum({{ column }}) as double) / count({{ column }})
+{%- endmacro %}

@@ -47,6 +47,16 @@
 {%- endmacro %}
 
 
+{#- Spark has no `similar to`; rlike is a Java regex, anchored here. A value out of the integer
+    range casts to null (dbt-spark runs with spark.sql.ansi.enabled=false). -#}
+{% macro spark__parse_integer(column) -%}
+    case
+        when trim({{ column }}) rlike '^-?[0-9]+$'
+            then cast(trim({{ column }}) as integer)
+    end
+{%- endmacro %}
+
+
 {#- dbt-duckdb has no safe_cast of its own, so dbt.safe_cast would fall back to a plain cast and
     fail the whole model on one bad value. This implementation is picked up by dbt's dispatch. -#}
 {% macro duckdb__safe_cast(field, type) -%}

@@ -136,3 +136,98 @@
 {% macro sql_string(value) -%}
     '{{ value | replace("'", "''") }}'
 {%- endmacro %}
+
+
+{#- Spark (dbt-spark, `--target spark`): the same checks and the same view, with Spark's file
+    sources. The glob's folder is listed with the binaryFile source (names and sizes only; the
+    content column is never read), its last part is the file-name filter (pathGlobFilter). -#}
+{% macro spark_path_parts(path) %}
+    {% set parts = path.rsplit('/', 1) if '/' in path else ['.', path] %}
+    {{ return({'folder': parts[0] or '/', 'pattern': parts[1]}) }}
+{% endmacro %}
+
+{% macro spark__list_raw_files(source_name, spec, path) %}
+    {% set expected = 'CSV with header ' ~ spec.columns | join(',') %}
+    {% set parts = spark_path_parts(path) %}
+    {% do run_query(
+        "create or replace temporary view " ~ source_name ~ "__raw_files using binaryFile"
+        ~ " options (path " ~ sql_string(parts.folder) ~ ", pathGlobFilter "
+        ~ sql_string(parts.pattern) ~ ")"
+    ) %}
+    {% set listing = run_query(
+        "select path, length from " ~ source_name ~ "__raw_files order by path"
+    ) %}
+    {% if listing.rows | length == 0 %}
+        {% do exceptions.raise_compiler_error(
+            "Input for source '" ~ source_name ~ "': no file matches '" ~ path ~ "' (set by var "
+            ~ spec.path_var ~ " or env var " ~ spec.env_var ~ "; a relative path is resolved from"
+            ~ " the directory dbt runs in). Expected one or more files: " ~ expected ~ "."
+        ) %}
+    {% endif %}
+    {% for row in listing.rows %}
+        {% if row[1] == 0 %}
+            {% do exceptions.raise_compiler_error(
+                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' is empty (0 bytes)."
+                ~ " Expected at least a header line: " ~ spec.columns | join(',')
+                ~ " (a month with no sales is a file with the header and no rows)."
+            ) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(listing.columns[0].values() | list) }}
+{% endmacro %}
+
+{#- The first line of each file, read with the text source (one line per row, no parsing). -#}
+{% macro spark__check_raw_headers(source_name, spec, files) %}
+    {% set first_lines %}
+        {% for file in files %}
+            (select {{ sql_string(file) }} as filename, value as header_line
+            from text.`{{ file }}` limit 1)
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+    {% endset %}
+    {% set expected = spec.columns | join(',') %}
+    {% for row in run_query(first_lines).rows %}
+        {% set found = row[1] | replace('\ufeff', '') | replace('"', '') | trim %}
+        {% if found | lower != expected | lower %}
+            {% do exceptions.raise_compiler_error(
+                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' has the header '"
+                ~ found ~ "'. Expected: " ~ expected ~ " (var " ~ spec.path_var ~ ")."
+            ) %}
+        {% endif %}
+    {% endfor %}
+{% endmacro %}
+
+{#- An external CSV table over the checked files (every column text; short rows padded with
+    nulls, Spark's PERMISSIVE mode), then the view with the two extra columns. A gzip file is
+    read whole by one task, so the ids of monotonically_increasing_id() follow its lines and
+    row_number() numbers each file's rows in file order, as on DuckDB. -#}
+{% macro spark__raw_source_view_sql(source_name, spec, files) %}
+    {#- The folder as Spark listed it (absolute): a relative table path would be read from the
+        warehouse folder instead of the directory dbt runs in. -#}
+    {% set folder = files[0].rsplit('/', 1)[0] %}
+    {% set parts = spark_path_parts(var(spec.path_var)) %}
+    {% set files_table = var('raw_schema') ~ '.' ~ source_name ~ '__' ~ spec.table ~ '__files' %}
+    {% do run_query('drop view if exists ' ~ var('raw_schema') ~ '.' ~ source_name ~ '__' ~ spec.table) %}
+    {% do run_query('drop table if exists ' ~ files_table) %}
+    {% do run_query(
+        'create table ' ~ files_table ~ ' ('
+        ~ spec.columns | map('string') | join(' string, ') ~ ' string)'
+        ~ ' using csv options (path ' ~ sql_string(folder) ~ ', pathGlobFilter '
+        ~ sql_string(parts.pattern) ~ ", header 'true', quote '\"', escape '\"',"
+        ~ " mode 'PERMISSIVE', multiLine 'false')"
+    ) %}
+    create view {{ var('raw_schema') }}.{{ source_name }}__{{ spec.table }} as
+    select
+        {% for column in spec.columns %}{{ column }},
+        {% endfor %}source_file,
+        cast(row_number() over (
+            partition by source_file order by scan_order
+        ) as bigint) as source_row_number
+    from (
+        select
+            *,
+            input_file_name() as source_file,
+            monotonically_increasing_id() as scan_order
+        from {{ files_table }}
+    ) as scanned
+{% endmacro %}

@@ -50,7 +50,7 @@ cell_customers as (
         sum(monetary) as revenue,
         avg(recency_days) as mean_recency_days,
         avg(frequency) as mean_frequency,
-        avg(monetary) as mean_monetary
+        {{ decimal_mean('monetary') }} as mean_monetary
     from customer_rfm
     group by store_id, r_score, f_score, m_score
 
@@ -84,7 +84,9 @@ cell_report as (
         cast(coalesce(cell_customers.customers, 0) as double) / store_totals.customers
             as share_of_customers,
         cast(coalesce(cell_customers.revenue, 0) as {{ money_type() }}) as revenue,
-        cast(coalesce(cell_customers.revenue, 0) / store_totals.revenue as double)
+        -- Divided as doubles: decimal / decimal is a double on DuckDB but a decimal rounded
+        -- to 10 places on Spark.
+        cast(coalesce(cell_customers.revenue, 0) as double) / cast(store_totals.revenue as double)
             as share_of_revenue,
         cast(cell_customers.mean_recency_days as double) as mean_recency_days,
         cast(cell_customers.mean_frequency as double) as mean_frequency,

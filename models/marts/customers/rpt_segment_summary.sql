@@ -70,7 +70,7 @@ segment_figures as (
         {{ median('frequency') }} as median_frequency,
         avg(frequency) as mean_frequency,
         {{ median('monetary') }} as median_monetary,
-        avg(monetary) as mean_monetary
+        {{ decimal_mean('monetary') }} as mean_monetary
     from customer_groups
     group by store_id, segmentation, segment
 
@@ -98,7 +98,9 @@ summary as (
         cast(coalesce(segment_figures.customers, 0) as double) / store_totals.customers
             as share_of_customers,
         cast(coalesce(segment_figures.revenue, 0) as {{ money_type() }}) as revenue,
-        cast(coalesce(segment_figures.revenue, 0) / store_totals.revenue as double)
+        -- Divided as doubles: decimal / decimal is a double on DuckDB but a decimal rounded
+        -- to 10 places on Spark.
+        cast(coalesce(segment_figures.revenue, 0) as double) / cast(store_totals.revenue as double)
             as share_of_revenue,
         cast(coalesce(segment_figures.orders, 0) as bigint) as orders,
         cast(segment_figures.median_recency_days as double) as median_recency_days,
