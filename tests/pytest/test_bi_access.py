@@ -1,0 +1,130 @@
+"""BI access: the Parquet export, and a build that a reader holding the warehouse open survives."""
+
+import json
+import shutil
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from dbt_project_runner import PROJECT_DIR
+from small_warehouse import QUICK_BUILD, dbt_env, dbt_paths, quick_build, run, write_inputs
+
+BUILD_SWAP = [sys.executable, str(PROJECT_DIR / "scripts" / "build_swap.py")]
+EXPORT = [sys.executable, str(PROJECT_DIR / "scripts" / "export_parquet.py")]
+
+
+@pytest.fixture(scope="module")
+def small_warehouse(tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp("bi_access")
+    warehouse = work_dir / "warehouse.duckdb"
+    completed = quick_build(warehouse, work_dir, write_inputs(work_dir / "input"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return warehouse
+
+
+def marts(connection) -> dict[str, int]:
+    tables = connection.sql(
+        "select table_name from duckdb_tables() where schema_name = 'marts'"
+    ).fetchall()
+    return {
+        name: connection.execute(f"select count(*) from marts.{name}").fetchone()[0]
+        for (name,) in tables
+    }
+
+
+def test_export_writes_every_mart_to_parquet_with_its_rows_and_types(small_warehouse, tmp_path):
+    with duckdb.connect(str(small_warehouse), read_only=True) as connection:
+        expected = marts(connection)
+        # The export must work while a BI tool holds the file open read-only.
+        completed = run(
+            [*EXPORT, "--warehouse", str(small_warehouse), "--out-dir", str(tmp_path / "out")],
+            dbt_env(small_warehouse, tmp_path),
+        )
+    assert completed.returncode == 0, completed.stderr
+
+    files = {path.stem: path for path in (tmp_path / "out" / "marts").glob("*.parquet")}
+    assert set(files) == set(expected) >= {"dim_customers", "fct_customer_rfm", "fct_orders"}
+    for name, rows in expected.items():
+        assert pq.read_metadata(files[name]).num_rows == rows, name
+    customers = pq.read_table(files["dim_customers"])
+    assert str(customers.schema.field("lifetime_spend").type) == "decimal128(18, 4)"
+    assert sorted(customers.column("customer_id").to_pylist()) == [
+        "104233", "104234", "104235", "17001", "17002", "17003", "17004", "17005", "17006",
+    ]  # fmt: skip
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert {entry["table"]: entry["rows"] for entry in manifest} == {
+        f"marts.{name}": rows for name, rows in expected.items()
+    }
+    assert not list((tmp_path / "out").glob(".export-*")), "the staging directory is left over"
+
+
+def test_a_writer_fails_on_a_file_a_reader_holds_open(small_warehouse, tmp_path):
+    """The problem the swap solves: DuckDB's lock stops any writer (a plain `dbt build` into the
+    file included) while a reader has the file open."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_warehouse, warehouse)
+    writer = f"import duckdb; duckdb.connect({str(warehouse)!r}).execute('create table t (x int)')"
+    with duckdb.connect(str(warehouse), read_only=True):
+        completed = run([sys.executable, "-c", writer], dbt_env(warehouse, tmp_path))
+    assert completed.returncode != 0
+    assert "Conflicting lock is held" in completed.stderr
+
+
+def test_build_swap_replaces_the_warehouse_while_a_reader_holds_it_open(small_warehouse, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_warehouse, warehouse)
+    variables = write_inputs(tmp_path / "input", with_new_customer=True)
+    command = [*BUILD_SWAP, *QUICK_BUILD, *dbt_paths(tmp_path), "--vars", json.dumps(variables)]
+    reader = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        before = reader.execute("select count(*) from marts.dim_customers").fetchone()[0]
+        completed = run(command, dbt_env(warehouse, tmp_path))
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        # The open reader keeps its (old) build; it is not broken by the swap.
+        assert reader.execute("select count(*) from marts.dim_customers").fetchone()[0] == before
+    finally:
+        reader.close()
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute("select count(*) from marts.dim_customers").fetchone()[0] == (
+            before + 1
+        )
+        # Views still resolve in the swapped-in file (the catalog is named after the file).
+        classified = "select count(*) from intermediate.int_order_lines_classified"
+        assert connection.execute(classified).fetchone()[0] > 0
+    assert not (tmp_path / ".warehouse-build").exists()
+    assert not (tmp_path / "warehouse.duckdb.wal").exists()
+
+
+def test_a_failed_build_leaves_the_warehouse_as_it_was(small_warehouse, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_warehouse, warehouse)
+    before = warehouse.read_bytes()
+    variables = {"online_retail_path": str(tmp_path / "missing.csv")}
+    completed = run(
+        [*BUILD_SWAP, *QUICK_BUILD, *dbt_paths(tmp_path), "--vars", json.dumps(variables)],
+        dbt_env(warehouse, tmp_path),
+    )
+    assert completed.returncode != 0
+    assert "is unchanged" in completed.stderr
+    assert warehouse.read_bytes() == before
+
+
+def test_make_build_goes_through_the_swap():
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    recipe = makefile.split("\ndbt-build:", 1)[1].split("\n\n", 1)[0]
+    assert "scripts/build_swap.py build" in recipe
+
+
+def test_a_command_that_writes_no_duckdb_file_swaps_nothing(small_warehouse, tmp_path):
+    """E.g. `make build` with DBT_TARGET=spark: the DuckDB warehouse must not become empty."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_warehouse, warehouse)
+    before = warehouse.read_bytes()
+    completed = run(
+        [*BUILD_SWAP, "ls", "-s", "dim_customers", *dbt_paths(tmp_path)],
+        dbt_env(warehouse, tmp_path),
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "wrote no DuckDB file" in completed.stdout
+    assert warehouse.read_bytes() == before
