@@ -19,10 +19,12 @@ install: $(BIN)/.installed
 
 build: install dbt-build
 
-test: install lint dbt-build pytest
+test: install lint dbt-build pytest spark-test
 
+# Builds into a new file and swaps it in, so a BI tool holding the warehouse open read-only
+# does not make the build fail with a lock error (scripts/build_swap.py).
 dbt-build: install
-	$(BIN)/dbt build
+	$(BIN)/python scripts/build_swap.py build
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,5 +39,80 @@ sample-data: install
 	$(BIN)/python -m retail_warehouse.ecommerce_generator --rows 300000 --customers 53000 \
 		--items 69000 --seed 42 --gzip --out data/ecommerce
 
+# Reviewers and BI tools (README: BI access, Data diff, Semantic layer, Slim CI).
+BASE ?= main
+DIFF_DIR ?= target/diff
+PARQUET_DIR ?= target/parquet
+STATE_DIR ?= target/state
+MF_VENV ?= $(VENV)/metricflow
+
+.PHONY: docs docs-serve export diff metricflow-install metrics slim-ci-state slim-ci
+
+# The documentation site, offline: target/static_index.html is one self-contained file (open it
+# in a browser); `make docs-serve` serves target/ on http://localhost:8080 instead.
+docs: install
+	$(BIN)/dbt docs generate --static
+
+docs-serve: docs
+	$(BIN)/dbt docs serve --port 8080
+
+# The marts as Parquet files, one per table, for tools that do not read DuckDB.
+export: install
+	$(BIN)/python scripts/export_parquet.py --out-dir $(PARQUET_DIR)
+
+# What the working tree changes in the marts against BASE: `make diff BASE=<git ref>`.
+diff: install
+	$(BIN)/python scripts/warehouse_diff.py --base $(BASE) --out-dir $(DIFF_DIR) $(DIFF_ARGS)
+
+# MetricFlow in its own environment (requirements-metricflow.txt), and a metric query.
+$(MF_VENV)/.installed: requirements.txt requirements-metricflow.txt
+	$(PYTHON) -m venv $(MF_VENV)
+	$(MF_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		--requirement requirements.txt --requirement requirements-metricflow.txt
+	touch $@
+
+metricflow-install: $(MF_VENV)/.installed
+
+metrics: metricflow-install
+	$(BIN)/dbt parse
+	$(MF_VENV)/bin/mf query --metrics customers,revenue,orders,revenue_per_customer,average_order_value,share_of_revenue \
+		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment
+
+# Slim CI: save the manifest of the base (e.g. on main), then build only what changed.
+slim-ci-state: install
+	$(BIN)/dbt parse --target-path $(STATE_DIR)
+
+slim-ci: install
+	$(BIN)/python scripts/build_swap.py --copy-current build --select state:modified+ --state $(STATE_DIR) \
+		--warn-error-options '{"error": ["UnversionedBreakingChange"]}'
+
+# Spark (README: Running at scale on Spark or Databricks): the SQL layers built again on a
+# local PySpark session (`dbt build --target spark`), then compared with the DuckDB build
+# (scripts/compare_engines.py). PySpark and dbt-spark are an optional install on top of the
+# default one (requirements-spark.txt); Java 17 must be on PATH. Each build starts from an empty
+# Spark warehouse and metastore; its dbt artifacts go to their own folder, not target/.
+SPARK_DIR ?= target/spark
+export SPARK_WAREHOUSE_DIR ?= $(CURDIR)/$(SPARK_DIR)/warehouse
+export SPARK_METASTORE_DIR ?= $(CURDIR)/$(SPARK_DIR)/metastore
+
+.PHONY: install-spark spark-build spark-compare spark-test
+
+$(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check \
+		--requirement requirements.txt --requirement requirements-spark.txt
+	touch $@
+
+install-spark: $(BIN)/.installed-spark
+
+spark-build: install-spark
+	rm -rf $(SPARK_WAREHOUSE_DIR) $(SPARK_METASTORE_DIR)
+	$(BIN)/dbt build --target spark --target-path $(SPARK_DIR)/dbt --log-path $(SPARK_DIR)/logs
+
+# Needs both builds: the DuckDB warehouse (make dbt-build) and the Spark one (make spark-build).
+spark-compare: install-spark
+	$(BIN)/python scripts/compare_engines.py --spark-warehouse $(SPARK_WAREHOUSE_DIR)
+
+spark-test: spark-build spark-compare
+
 clean:
-	rm -rf target logs warehouse.duckdb warehouse.duckdb.wal
+	rm -rf target logs warehouse.duckdb warehouse.duckdb.wal .warehouse-build
