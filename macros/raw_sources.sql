@@ -27,55 +27,80 @@
         {% do run_query('create schema if not exists ' ~ var('raw_schema')) %}
         {% for source_name, spec in raw_sources().items() %}
             {% set path = var(spec.path_var) %}
-            {% set files = list_raw_files(source_name, spec, path) %}
-            {% do check_raw_headers(source_name, spec, files) %}
+            {% set listing = raw_file_listing(source_name, path) %}
+            {% set files = checked_raw_files(source_name, spec, path, listing) %}
+            {% do check_raw_headers(source_name, spec, raw_file_first_lines(files)) %}
             {% do run_query(raw_source_view_sql(source_name, spec, files)) %}
         {% endfor %}
     {% endif %}
 {% endmacro %}
 
 
-{% macro list_raw_files(source_name, spec, path) %}
-    {{ return(adapter.dispatch('list_raw_files')(source_name, spec, path)) }}
-{% endmacro %}
-
-{% macro duckdb__list_raw_files(source_name, spec, path) %}
-    {% set expected = 'CSV with header ' ~ spec.columns | join(',') %}
-    {% set listing = run_query(
-        "select filename, size from read_blob(" ~ sql_string(path) ~ ") order by filename"
-    ) if glob_has_matches(path) else none %}
-    {% if listing is none or listing.rows | length == 0 %}
+{#- The checks, the same on every engine: at least one file, none empty. Returns the names. -#}
+{% macro checked_raw_files(source_name, spec, path, listing) %}
+    {% if listing | length == 0 %}
         {% do exceptions.raise_compiler_error(
             "Input for source '" ~ source_name ~ "': no file matches '" ~ path ~ "' (set by var "
             ~ spec.path_var ~ " or env var " ~ spec.env_var ~ "; a relative path is resolved from"
-            ~ " the directory dbt runs in). Expected one or more files: " ~ expected ~ "."
+            ~ " the directory dbt runs in). Expected one or more files: CSV with header "
+            ~ spec.columns | join(',') ~ "."
         ) %}
     {% endif %}
-    {% for row in listing.rows %}
-        {% if row[1] == 0 %}
+    {% for file, size in listing %}
+        {% if size == 0 %}
             {% do exceptions.raise_compiler_error(
-                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' is empty (0 bytes)."
+                "Input for source '" ~ source_name ~ "': file '" ~ file ~ "' is empty (0 bytes)."
                 ~ " Expected at least a header line: " ~ spec.columns | join(',')
                 ~ " (a month with no sales is a file with the header and no rows)."
             ) %}
         {% endif %}
     {% endfor %}
-    {{ return(listing.columns[0].values() | list) }}
+    {{ return(listing | map(attribute=0) | list) }}
 {% endmacro %}
 
-{% macro glob_has_matches(path) %}
+{#- Compares each file's first line with the expected header (a byte-order mark, quotes and
+    case aside). -#}
+{% macro check_raw_headers(source_name, spec, first_lines) %}
+    {% set expected = spec.columns | join(',') %}
+    {% for file, header_line in first_lines %}
+        {% set found = header_line | replace('\ufeff', '') | replace('"', '') | trim %}
+        {% if found | lower != expected | lower %}
+            {% do exceptions.raise_compiler_error(
+                "Input for source '" ~ source_name ~ "': file '" ~ file ~ "' has the header '"
+                ~ found ~ "'. Expected: " ~ expected ~ " (var " ~ spec.path_var ~ ")."
+            ) %}
+        {% endif %}
+    {% endfor %}
+{% endmacro %}
+
+
+{#- (file, size in bytes) for every file the path (a glob) matches, sorted; empty when none. -#}
+{% macro raw_file_listing(source_name, path) %}
+    {{ return(adapter.dispatch('raw_file_listing')(source_name, path)) }}
+{% endmacro %}
+
+{% macro duckdb__raw_file_listing(source_name, path) %}
+    {#- read_blob fails on a glob without matches, so count them first; it reads no content
+        when only the name and size are selected. -#}
     {% set matches = run_query("select count(*) from glob(" ~ sql_string(path) ~ ")") %}
-    {{ return(matches.rows[0][0] > 0) }}
+    {% if matches.rows[0][0] == 0 %}
+        {{ return([]) }}
+    {% endif %}
+    {% set listing = run_query(
+        "select filename, size from read_blob(" ~ sql_string(path) ~ ") order by filename"
+    ) %}
+    {{ return(listing.rows | map('list') | list) }}
 {% endmacro %}
 
 
-{% macro check_raw_headers(source_name, spec, files) %}
-    {{ return(adapter.dispatch('check_raw_headers')(source_name, spec, files)) }}
+{#- (file, first line) for every file. -#}
+{% macro raw_file_first_lines(files) %}
+    {{ return(adapter.dispatch('raw_file_first_lines')(files)) }}
 {% endmacro %}
 
 {#- Reads only the first line of each file, as one text column (the delimiter is a control
-    character that never occurs), and compares it with the expected header. -#}
-{% macro duckdb__check_raw_headers(source_name, spec, files) %}
+    character that never occurs). -#}
+{% macro duckdb__raw_file_first_lines(files) %}
     {% set first_lines %}
         {% for file in files %}
             select {{ sql_string(file) }} as filename, header_line
@@ -88,16 +113,7 @@
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
     {% endset %}
-    {% set expected = spec.columns | join(',') %}
-    {% for row in run_query(first_lines).rows %}
-        {% set found = row[1] | replace('\ufeff', '') | replace('"', '') | trim %}
-        {% if found | lower != expected | lower %}
-            {% do exceptions.raise_compiler_error(
-                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' has the header '"
-                ~ found ~ "'. Expected: " ~ expected ~ " (var " ~ spec.path_var ~ ")."
-            ) %}
-        {% endif %}
-    {% endfor %}
+    {{ return(run_query(first_lines).rows | map('list') | list) }}
 {% endmacro %}
 
 
@@ -146,8 +162,7 @@
     {{ return({'folder': parts[0] or '/', 'pattern': parts[1]}) }}
 {% endmacro %}
 
-{% macro spark__list_raw_files(source_name, spec, path) %}
-    {% set expected = 'CSV with header ' ~ spec.columns | join(',') %}
+{% macro spark__raw_file_listing(source_name, path) %}
     {% set parts = spark_path_parts(path) %}
     {% do run_query(
         "create or replace temporary view " ~ source_name ~ "__raw_files using binaryFile"
@@ -157,27 +172,11 @@
     {% set listing = run_query(
         "select path, length from " ~ source_name ~ "__raw_files order by path"
     ) %}
-    {% if listing.rows | length == 0 %}
-        {% do exceptions.raise_compiler_error(
-            "Input for source '" ~ source_name ~ "': no file matches '" ~ path ~ "' (set by var "
-            ~ spec.path_var ~ " or env var " ~ spec.env_var ~ "; a relative path is resolved from"
-            ~ " the directory dbt runs in). Expected one or more files: " ~ expected ~ "."
-        ) %}
-    {% endif %}
-    {% for row in listing.rows %}
-        {% if row[1] == 0 %}
-            {% do exceptions.raise_compiler_error(
-                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' is empty (0 bytes)."
-                ~ " Expected at least a header line: " ~ spec.columns | join(',')
-                ~ " (a month with no sales is a file with the header and no rows)."
-            ) %}
-        {% endif %}
-    {% endfor %}
-    {{ return(listing.columns[0].values() | list) }}
+    {{ return(listing.rows | map('list') | list) }}
 {% endmacro %}
 
 {#- The first line of each file, read with the text source (one line per row, no parsing). -#}
-{% macro spark__check_raw_headers(source_name, spec, files) %}
+{% macro spark__raw_file_first_lines(files) %}
     {% set first_lines %}
         {% for file in files %}
             (select {{ sql_string(file) }} as filename, value as header_line
@@ -185,16 +184,7 @@
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
     {% endset %}
-    {% set expected = spec.columns | join(',') %}
-    {% for row in run_query(first_lines).rows %}
-        {% set found = row[1] | replace('\ufeff', '') | replace('"', '') | trim %}
-        {% if found | lower != expected | lower %}
-            {% do exceptions.raise_compiler_error(
-                "Input for source '" ~ source_name ~ "': file '" ~ row[0] ~ "' has the header '"
-                ~ found ~ "'. Expected: " ~ expected ~ " (var " ~ spec.path_var ~ ")."
-            ) %}
-        {% endif %}
-    {% endfor %}
+    {{ return(run_query(first_lines).rows | map('list') | list) }}
 {% endmacro %}
 
 {#- An external CSV table over the checked files (every column text; short rows padded with
