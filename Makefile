@@ -31,8 +31,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models tests/singular
 
-pytest: install
-	$(BIN)/pytest
+# MetricFlow's own environment comes first so that the semantic-layer tests run, not skip.
+pytest: install metricflow-install
+	MF_BIN=$(MF_VENV)/bin/mf $(BIN)/pytest
 
 # Regenerates the bundled e-commerce sample (the files in data/ecommerce are this command's output).
 sample-data: install
