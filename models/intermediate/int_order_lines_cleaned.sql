@@ -1,8 +1,12 @@
+{{ config(materialized='incremental', on_schema_change='fail') }}
+
+{#- Incremental like staging: a run adds the lines of the raw files it does not hold yet. -#}
 with
 
 classified_lines as (
 
     select * from {{ ref('int_order_lines_classified') }}
+    {{ where_source_file_not_loaded() }}
 
 ),
 
@@ -11,10 +15,6 @@ kept as (
     select
         store_id,
         order_id,
-        row_number() over (
-            partition by store_id, order_id
-            order by source_file, source_row_number
-        ) as order_line_number,
         customer_id,
         item_id,
         item_name,

@@ -1,8 +1,12 @@
+{{ config(materialized='incremental', on_schema_change='fail') }}
+
+{#- Incremental like staging: a run adds the lines of the raw files it does not hold yet. -#}
 with
 
 classified_lines as (
 
     select * from {{ ref('int_order_lines_classified') }}
+    {{ where_source_file_not_loaded() }}
 
 ),
 

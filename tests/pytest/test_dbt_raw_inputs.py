@@ -56,10 +56,10 @@ def test_bad_lines_are_rejected_with_a_reason_and_an_empty_month_is_no_sales(
         (5, "missing_value", None, None),
     ]
     kept = run.query(
-        "select order_id, order_line_number, amount from intermediate.int_order_lines_cleaned"
-        " where store_id = 'ecommerce' order by order_line_number"
+        "select order_id, source_row_number, amount from intermediate.int_order_lines_cleaned"
+        " where store_id = 'ecommerce' order by source_row_number"
     )
-    assert [(order, line, float(amount)) for order, line, amount in kept] == [
+    assert [(order, row, float(amount)) for order, row, amount in kept] == [
         ("104233@2021-01-04 10:15:00", 1, 25.98),
         ("104233@2021-01-04 10:15:00", 2, 3.5),
     ]

@@ -1,8 +1,17 @@
+{{ config(materialized='incremental', on_schema_change='fail') }}
+
+{#- Incremental on the raw file like the e-commerce lines (macros/incremental_loads.sql). -#}
+{%- set line_values = [
+    'order_id', 'item_id', 'item_name', 'quantity_text', 'ordered_at_text', 'unit_price_text',
+    'customer_id', 'country'
+] -%}
+
 with
 
 source as (
 
     select * from {{ source('online_retail', 'order_lines') }}
+    {{ where_source_file_not_loaded() }}
 
 ),
 
@@ -13,27 +22,11 @@ non_product_stock_codes as (
 
 ),
 
-numbered as (
-
-    select
-        *,
-        -- An exact repeat of all eight raw values; the first occurrence in file order is kept.
-        row_number() over (
-            partition by
-                invoiceno, stockcode, description, quantity,
-                invoicedate, unitprice, customerid, country
-            order by source_file, source_row_number
-        ) > 1 as is_duplicate
-    from source
-
-),
-
 parsed as (
 
     select
         source_file,
         source_row_number,
-        is_duplicate,
         {{ clean_text('invoiceno') }} as order_id,
         {{ clean_text('stockcode') }} as item_id,
         {{ clean_text('description') }} as item_name,
@@ -46,14 +39,25 @@ parsed as (
         {{ dbt.safe_cast(clean_text('unitprice'), money_type()) }} as unit_price,
         {{ dbt.safe_cast(clean_text('invoicedate'), api.Column.translate_type('timestamp')) }}
             as ordered_at
-    from numbered
+    from source
+
+),
+
+line_checks as (
+
+    select
+        parsed.*,
+        -- The same eight values as an earlier line (in file order); the first one is kept.
+        {{ is_repeated_line(line_values, 'parsed') }} as is_duplicate
+    from parsed
+    {{ join_previously_loaded_lines(line_values, 'parsed') }}
 
 ),
 
 non_product_items as (
 
     select distinct items.item_id
-    from (select distinct item_id from parsed) as items
+    from (select distinct item_id from line_checks) as items
     inner join non_product_stock_codes as codes
         on
             items.item_id = codes.stock_code
@@ -68,41 +72,41 @@ flagged as (
 
     select
         cast('online_retail' as {{ dbt.type_string() }}) as store_id,
-        parsed.source_file,
-        parsed.source_row_number,
-        parsed.order_id,
-        parsed.item_id,
-        parsed.item_name,
-        parsed.customer_id,
-        parsed.country,
-        parsed.quantity,
-        parsed.unit_price,
-        parsed.ordered_at,
-        parsed.quantity_text,
-        parsed.unit_price_text,
-        parsed.ordered_at_text,
-        coalesce(parsed.order_id like 'C%', false) as is_cancellation,
-        coalesce(parsed.order_id like 'A%', false) as is_adjustment,
-        parsed.customer_id is not null as has_customer,
+        line_checks.source_file,
+        line_checks.source_row_number,
+        line_checks.order_id,
+        line_checks.item_id,
+        line_checks.item_name,
+        line_checks.customer_id,
+        line_checks.country,
+        line_checks.quantity,
+        line_checks.unit_price,
+        line_checks.ordered_at,
+        line_checks.quantity_text,
+        line_checks.unit_price_text,
+        line_checks.ordered_at_text,
+        coalesce(line_checks.order_id like 'C%', false) as is_cancellation,
+        coalesce(line_checks.order_id like 'A%', false) as is_adjustment,
+        line_checks.customer_id is not null as has_customer,
         non_product_items.item_id is not null as is_non_product,
-        coalesce(parsed.quantity <= 0, false) as has_non_positive_quantity,
-        coalesce(parsed.unit_price <= 0, false) as has_non_positive_price,
-        parsed.is_duplicate,
+        coalesce(line_checks.quantity <= 0, false) as has_non_positive_quantity,
+        coalesce(line_checks.unit_price <= 0, false) as has_non_positive_price,
+        line_checks.is_duplicate,
         (
-            parsed.order_id is null
-            or parsed.item_id is null
-            or parsed.quantity_text is null
-            or parsed.unit_price_text is null
-            or parsed.ordered_at_text is null
+            line_checks.order_id is null
+            or line_checks.item_id is null
+            or line_checks.quantity_text is null
+            or line_checks.unit_price_text is null
+            or line_checks.ordered_at_text is null
         ) as has_missing_value,
         (
-            {{ is_unparseable('parsed.quantity_text', 'parsed.quantity') }}
-            or {{ is_unparseable('parsed.unit_price_text', 'parsed.unit_price') }}
-            or {{ is_unparseable('parsed.ordered_at_text', 'parsed.ordered_at') }}
+            {{ is_unparseable('line_checks.quantity_text', 'line_checks.quantity') }}
+            or {{ is_unparseable('line_checks.unit_price_text', 'line_checks.unit_price') }}
+            or {{ is_unparseable('line_checks.ordered_at_text', 'line_checks.ordered_at') }}
         ) as has_unparseable_value
-    from parsed
+    from line_checks
     left join non_product_items
-        on parsed.item_id = non_product_items.item_id
+        on line_checks.item_id = non_product_items.item_id
 
 )
 
