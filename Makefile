@@ -65,6 +65,15 @@ export: install
 diff: install
 	$(BIN)/python scripts/warehouse_diff.py --base $(BASE) --out-dir $(DIFF_DIR) $(DIFF_ARGS)
 
+# The HTML report (README: Report): one self-contained file from the built warehouse, opened
+# read-only; WAREHOUSE_DUCKDB_PATH picks another warehouse, REPORT another output file.
+REPORT ?= target/report.html
+
+.PHONY: report
+
+report: install
+	$(BIN)/python -m retail_warehouse.report --out $(REPORT)
+
 # MetricFlow in its own environment (requirements-metricflow.txt), and a metric query.
 $(MF_VENV)/.installed: requirements.txt requirements-metricflow.txt
 	$(PYTHON) -m venv $(MF_VENV)

@@ -1,0 +1,464 @@
+"""The HTML report (retail_warehouse/report.py): it renders in a real browser without script
+errors or network requests, and the numbers it shows are the marts' numbers.
+
+The warehouse is a full build (Python models included, dbt's own tests left out) of a slice of
+the bundled data: every SLICE-th customer of both stores, so every section has data.
+The browser test drives Debian's Chromium (retail_warehouse/report_browser.py); without it the
+test is skipped locally and fails in CI (CI=true), where `.ci/run` installs it.
+"""
+
+import csv
+import gzip
+import html
+import json
+import os
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_project_runner import PROJECT_DIR
+from small_warehouse import DBT, dbt_env, dbt_paths, quick_build, run, write_inputs
+
+from retail_warehouse import report, report_browser
+
+SLICE = 5
+STORES = ["online_retail", "ecommerce"]
+
+
+def slice_csv(source: Path, target: Path, customer_column: str) -> int:
+    """Copies the header and every line of a customer whose numeric id is a multiple of SLICE,
+    byte for byte (the bundled files have no line breaks inside quoted fields)."""
+    kept = 0
+    with gzip.open(source, "rb") as lines, gzip.open(target, "wb") as out:
+        header = next(lines)
+        out.write(header)
+        position = next(csv.reader([header.decode()])).index(customer_column)
+        for line in lines:
+            customer = next(csv.reader([line.decode("utf-8", "replace")]))[position]
+            if customer and int(float(customer)) % SLICE == 0:
+                out.write(line)
+                kept += 1
+    return kept
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    work_dir = tmp_path_factory.mktemp("report")
+    inputs = work_dir / "input"
+    (inputs / "ecommerce").mkdir(parents=True)
+    slice_csv(
+        PROJECT_DIR / "data/online_retail/online_retail.csv.gz",
+        inputs / "online_retail.csv.gz",
+        "CustomerID",
+    )
+    for month in sorted((PROJECT_DIR / "data/ecommerce").glob("sales_*.csv.gz")):
+        slice_csv(month, inputs / "ecommerce" / month.name, "customer_id")
+    variables = {
+        "online_retail_path": str(inputs / "online_retail.csv.gz"),
+        "ecommerce_path": str(inputs / "ecommerce" / "sales_*.csv.gz"),
+    }
+    warehouse = work_dir / "warehouse.duckdb"
+    command = [str(DBT), "build", "--exclude", "resource_type:test", "resource_type:unit_test"]
+    command += [*dbt_paths(work_dir), "--vars", json.dumps(variables)]
+    completed = run(command, dbt_env(warehouse, work_dir))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def report_file(warehouse, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report_out") / "report.html"
+    completed = run(
+        [sys.executable, "-m", "retail_warehouse.report", "--out", str(out)],
+        dbt_env(warehouse, out.parent),
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return out
+
+
+def query(warehouse: Path, sql: str, params=None) -> list[dict]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        cursor = connection.execute(sql, params or [])
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class ReportPage(HTMLParser):
+    """What the page holds, read from the file: each chart's figure JSON and reading, each
+    section's notes, and the header figures of each store."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.figures, self.readings, self.kpis, self.notes = {}, {}, {}, []
+        self.chart_ids: list[str] = []
+        self._store = None
+        self._capture = None
+        self._buffer = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "section" and "store" in classes:
+            self._store = attrs["data-store"]
+        if tag == "div" and "chart" in classes:
+            self.chart_ids.append(attrs["id"])
+        if tag == "script" and "figure" in classes:
+            self._begin(("figure", attrs["data-chart"]))
+        elif tag == "p" and "reading" in classes:
+            self._begin(("reading", attrs["data-chart"]))
+        elif tag == "p" and "missing" in classes:
+            self._begin(("note", self._store))
+        elif tag == "div" and "kpi" in classes:
+            self._begin(("kpi", self._store))
+
+    def _begin(self, what):
+        self._capture, self._buffer = what, []
+
+    def handle_data(self, data):
+        if self._capture:
+            self._buffer.append(data)
+
+    def handle_endtag(self, tag):
+        if not self._capture or tag not in {"script", "p", "div"}:
+            return
+        if self._capture[0] == "kpi" and tag == "div":
+            # A KPI is <div class="kpi"><span>value</span><span>label</span></div>.
+            value, label = self._buffer[0], self._buffer[1]
+            self.kpis.setdefault(self._capture[1], {})[label] = value
+        elif self._capture[0] == "figure" and tag == "script":
+            self.figures[self._capture[1]] = json.loads(self._buffer_text())
+        elif self._capture[0] == "reading" and tag == "p":
+            self.readings[self._capture[1]] = self._buffer_text()
+        elif self._capture[0] == "note" and tag == "p":
+            self.notes.append((self._capture[1], self._buffer_text()))
+        else:
+            return
+        self._capture = None
+
+    def _buffer_text(self) -> str:
+        return "".join(self._buffer)
+
+
+@pytest.fixture(scope="module")
+def page(report_file) -> ReportPage:
+    return ReportPage(report_file.read_text(encoding="utf-8"))
+
+
+# --- the page as a browser sees it -------------------------------------------------------------
+
+# Per chart: its traces and how many values each holds, the trace layers plotly drew, the title,
+# and the axes that show tick labels without a title of their own (plotly's placeholder title
+# is only in _fullLayout, so titles are read from the figure's own layout).
+CHART_STATE = """chart => {
+    const full = chart._fullLayout;
+    const axes = Object.keys(full).filter(key => /^[xy]axis[0-9]*$/.test(key));
+    const titled = key => chart.layout[key] && chart.layout[key].title
+        && chart.layout[key].title.text;
+    return {
+        points: chart.data.map(trace => (trace.values || trace.z || trace.y
+            || (trace.link && trace.link.value) || []).length),
+        drawn: chart.querySelectorAll(
+            'svg.main-svg g.trace, svg.main-svg g.hm, svg.main-svg g.sankey').length,
+        title: chart.layout.title && chart.layout.title.text,
+        untitled_axes: axes.filter(key => full[key].visible && full[key].showticklabels
+            && !titled(key)),
+    };
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    if not report_browser.chromium_path().exists():
+        message = (
+            f"Chromium not at {report_browser.chromium_path()}: apt-get install chromium "
+            "(.ci/run does it) or set CHROMIUM_PATH"
+        )
+        if os.environ.get("CI", "").lower() in {"true", "1"}:
+            pytest.fail(message)
+        pytest.skip(message)
+    with report_browser.chromium_page() as browser_page:
+        yield browser_page
+
+
+def test_every_chart_renders_in_chromium_without_errors(browser_page, report_file, page, tmp_path):
+    errors, requests = [], []
+    browser_page.on(
+        "console", lambda m: errors.append(m.text) if m.type in {"error", "warning"} else None
+    )
+    browser_page.on("pageerror", lambda error: errors.append(str(error)))
+    browser_page.on(
+        "request", lambda r: None if r.url.startswith("file:") else requests.append(r.url)
+    )
+    browser_page.goto(report_file.as_uri())
+    rendered = {}
+    for store in STORES:
+        browser_page.click(f'nav.stores button[data-store="{store}"]')
+        report_browser.wait_for_charts(browser_page, store)
+        assert browser_page.is_visible(f'section.store[data-store="{store}"]')
+        for chart in browser_page.query_selector_all(f'section.store[data-store="{store}"] .chart'):
+            rendered[chart.get_attribute("id")] = chart.evaluate(CHART_STATE)
+        shot = tmp_path / f"report_{store}.png"
+        browser_page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
+    assert errors == [] and requests == []
+    assert sorted(rendered) == sorted(page.chart_ids)
+    for chart_id, state in rendered.items():
+        assert state["points"] and min(state["points"]) > 0, (chart_id, state)
+        assert state["drawn"] > 0, (chart_id, state)
+        assert state["title"], chart_id
+        assert state["untitled_axes"] == [], (chart_id, state)
+        assert page.readings[chart_id].strip(), chart_id
+    # Both stores have every required chart.
+    for store in STORES:
+        for name in REQUIRED_CHARTS:
+            assert f"{store}-{name}" in rendered
+
+
+REQUIRED_CHARTS = [
+    "segment-treemap",
+    "rf-customers",
+    "rf-spend",
+    "rfm-cells",
+    "k-selection",
+    "cluster-snake",
+    "crosstab-k4",
+    "crosstab-k5",
+    "monthly-sales",
+    "countries",
+    "rec-eval",
+]
+
+
+# --- the numbers shown are the marts' numbers ---------------------------------------------------
+
+STORE = "online_retail"
+
+
+def traces(page: ReportPage, name: str) -> list[dict]:
+    return page.figures[f"{STORE}-{name}"]["data"]
+
+
+def test_segments_shown_are_the_segment_summary(warehouse, page, report_file):
+    rows = query(
+        warehouse,
+        "select segment, customers, revenue::double as revenue, share_of_customers,"
+        " share_of_revenue, description, recommended_action from marts.rpt_segment_summary"
+        " where store_id = ? and segmentation = 'rfm_segment'",
+        [STORE],
+    )
+    by_customers, by_revenue = traces(page, "segment-treemap")
+    assert dict(zip(by_customers["labels"], by_customers["values"], strict=True)) == {
+        r["segment"]: r["customers"] for r in rows
+    }
+    assert dict(zip(by_revenue["labels"], by_revenue["values"], strict=True)) == pytest.approx(
+        {r["segment"]: r["revenue"] for r in rows}
+    )
+    top = max(rows, key=lambda r: r["share_of_revenue"])
+    assert page.readings[f"{STORE}-segment-treemap"].startswith(
+        f"{top['segment']} are {top['share_of_customers']:.1%} of customers and bring "
+        f"{top['share_of_revenue']:.1%} of revenue"
+    )
+    # Every segment's description and recommended action is in the segment table.
+    text = report_file.read_text(encoding="utf-8")
+    for row in rows:
+        assert html.escape(row["description"]) in text
+        assert html.escape(row["recommended_action"]) in text
+
+
+def test_header_figures_are_the_store_summary(warehouse, page):
+    (summary,) = query(
+        warehouse, "select * from marts.rpt_store_summary where store_id = ?", [STORE]
+    )
+    assert page.kpis[STORE]["customers"] == f"{summary['customers']:,}"
+    assert page.kpis[STORE]["orders"] == f"{summary['orders']:,}"
+    assert page.kpis[STORE]["net revenue"] == f"£{summary['revenue']:,.0f}"
+
+
+def test_rfm_grid_and_cells_are_the_rfm_cells(warehouse, page):
+    grid = query(
+        warehouse,
+        "select r_score, f_score, sum(customers) as customers, sum(revenue)::double as revenue"
+        " from marts.rpt_rfm_cells where store_id = ? group by all",
+        [STORE],
+    )
+    (customers,) = traces(page, "rf-customers")
+    (spend,) = traces(page, "rf-spend")
+    for row in grid:
+        r, f = row["r_score"], row["f_score"]
+        cell = (customers["y"].index(r), customers["x"].index(f))
+        assert customers["z"][cell[0]][cell[1]] == row["customers"]
+        if row["customers"]:
+            assert spend["z"][cell[0]][cell[1]] == pytest.approx(row["revenue"] / row["customers"])
+    cells = query(
+        warehouse,
+        "select rfm_cell, customers, is_large_enough_to_act_on from marts.rpt_rfm_cells"
+        " where store_id = ?",
+        [STORE],
+    )
+    large, small = traces(page, "rfm-cells")
+    shown = dict(zip(large["x"] + small["x"], large["y"] + small["y"], strict=True))
+    assert shown == {c["rfm_cell"]: c["customers"] for c in cells}
+    assert set(large["x"]) == {c["rfm_cell"] for c in cells if c["is_large_enough_to_act_on"]}
+
+
+def test_cluster_charts_are_the_ml_tables(warehouse, page):
+    k_rows = query(
+        warehouse,
+        "select k, inertia, silhouette, is_chosen from ml.ml_cluster_k_selection"
+        " where store_id = ? order by k",
+        [STORE],
+    )
+    inertia, chosen_inertia, silhouette, _ = traces(page, "k-selection")
+    assert inertia["x"] == [r["k"] for r in k_rows]
+    assert inertia["y"] == pytest.approx([r["inertia"] for r in k_rows])
+    assert silhouette["y"] == pytest.approx([r["silhouette"] for r in k_rows])
+    assert chosen_inertia["x"] == [r["k"] for r in k_rows if r["is_chosen"]]
+    for k in (4, 5):
+        cells = query(
+            warehouse,
+            "select cluster_id, segment, customers, share_of_cluster_customers"
+            " from ml.ml_cluster_segment_crosstab where store_id = ? and k = ?",
+            [STORE, k],
+        )
+        (heatmap,) = traces(page, f"crosstab-k{k}")
+        for cell in cells:
+            if cell["segment"] not in heatmap["x"]:
+                assert not any(c["customers"] for c in cells if c["segment"] == cell["segment"])
+                continue
+            row = [int(name.split()[0]) for name in heatmap["y"]].index(cell["cluster_id"])
+            column = heatmap["x"].index(cell["segment"])
+            assert heatmap["text"][row][column] == cell["customers"]
+            assert heatmap["z"][row][column] == pytest.approx(
+                cell["share_of_cluster_customers"] * 100
+            )
+    snake = query(
+        warehouse,
+        "select cluster_id, avg(z_frequency) as f from ml.ml_customer_clusters"
+        " where store_id = ? group by cluster_id order by cluster_id",
+        [STORE],
+    )
+    chosen_k = next(r["k"] for r in k_rows if r["is_chosen"])
+    lines = [t for t in traces(page, "cluster-snake") if t["legendgroup"] == str(chosen_k)]
+    assert [line["y"][1] for line in lines] == pytest.approx([r["f"] for r in snake])
+
+
+def test_sales_charts_are_the_sales_reports(warehouse, page):
+    months = query(
+        warehouse,
+        "select order_month, customers, revenue::double as revenue from marts.rpt_monthly_sales"
+        " where store_id = ? order by order_month",
+        [STORE],
+    )
+    revenue, customers, _ = traces(page, "monthly-sales")
+    assert revenue["x"] == [m["order_month"].isoformat() for m in months]
+    assert revenue["y"] == pytest.approx([m["revenue"] for m in months])
+    assert customers["y"] == [m["customers"] for m in months]
+    peak = max(months, key=lambda m: m["revenue"])
+    assert page.readings[f"{STORE}-monthly-sales"].startswith(
+        f"{peak['order_month']:%B %Y} is the peak month: £{peak['revenue']:,.0f} of net revenue"
+    )
+    countries = query(
+        warehouse,
+        "select country, revenue::double as revenue, share_of_revenue"
+        " from marts.rpt_sales_by_country where store_id = ? order by country_rank",
+        [STORE],
+    )
+    (bars,) = traces(page, "countries")
+    assert bars["y"] == [c["country"] for c in countries]
+    assert bars["x"] == pytest.approx([c["revenue"] for c in countries])
+    first = next(c for c in countries if c["country"] not in {"Other", "Unknown"})
+    assert page.readings[f"{STORE}-countries"].startswith(
+        f"{first['country']} brings {first['share_of_revenue']:.1%} of revenue"
+    )
+
+
+def test_recommendation_evaluation_is_the_eval_table(warehouse, page):
+    rows = query(
+        warehouse,
+        "select algorithm, k, ndcg_at_k, precision_at_k, hit_rate, is_default"
+        " from ml.ml_recommendation_eval where store_id = ? and segment = '(all customers)'",
+        [STORE],
+    )
+    bars = {t["name"].split(" (")[0]: t for t in traces(page, "rec-eval")}
+    assert set(bars) == {r["algorithm"] for r in rows}
+    for row in rows:
+        shown = dict(zip(bars[row["algorithm"]]["x"], bars[row["algorithm"]]["y"], strict=True))
+        assert shown[f"NDCG@{row['k']}"] == pytest.approx(row["ndcg_at_k"])
+        assert shown[f"precision@{row['k']}"] == pytest.approx(row["precision_at_k"])
+        assert shown["hit rate"] == pytest.approx(row["hit_rate"])
+    default = next(r for r in rows if r["is_default"])
+    assert page.readings[f"{STORE}-rec-eval"].startswith(
+        f"{default['algorithm']} (the default) reaches NDCG@{default['k']} "
+        f"{default['ndcg_at_k']:.3f}"
+    )
+
+
+def test_segment_transitions_are_the_history_marts(warehouse, page):
+    tables = {
+        row["table_name"] for row in query(warehouse, "select table_name from duckdb_tables()")
+    }
+    if not set(report.StoreReport.HISTORY_TABLES) <= {f"marts.{t}" for t in tables}:
+        pytest.skip("the segment-history models are not in this project")
+    (last,) = query(
+        warehouse,
+        "select * from marts.rpt_segment_transition_summary where store_id = ?"
+        " order by to_as_of_date desc limit 1",
+        [STORE],
+    )
+    moves = query(
+        warehouse,
+        "select from_segment, to_segment, customers from marts.rpt_segment_transitions"
+        " where store_id = ? and to_as_of_date = ?",
+        [STORE, last["to_as_of_date"]],
+    )
+    (sankey,) = traces(page, "transitions-sankey")
+    labels = sankey["node"]["label"]
+    shown = {
+        (labels[s], labels[t]): v
+        for s, t, v in zip(
+            sankey["link"]["source"], sankey["link"]["target"], sankey["link"]["value"], strict=True
+        )
+    }
+    assert shown == {(m["from_segment"], m["to_segment"]): m["customers"] for m in moves}
+    assert page.readings[f"{STORE}-transitions-sankey"].startswith(
+        f"From {last['from_as_of_date']:%Y-%m-%d} to {last['to_as_of_date']:%Y-%m-%d}, of the "
+        f"{last['customers']:,} customers scored at both dates {last['stayed_share']:.1%} kept "
+        "their segment"
+    )
+
+
+def test_the_report_is_one_file_that_needs_no_network(report_file):
+    text = report_file.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<script src" not in text and "<link" not in text
+    assert "plotly.js v" in text  # the library itself is inlined
+
+
+def test_without_the_history_models_the_section_says_so(warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(copy)) as connection:
+        for table in report.StoreReport.HISTORY_TABLES:
+            connection.execute(f"drop table if exists {table}")
+    page = ReportPage(report.build_report(copy))
+    for store in STORES:
+        assert any(s == store and t.startswith("No history built") for s, t in page.notes)
+        assert f"{store}-transitions-sankey" not in page.chart_ids
+        assert f"{store}-segment-treemap" in page.chart_ids
+
+
+def test_a_warehouse_without_the_python_models_gets_notes_instead_of_charts(tmp_path):
+    """The small input of the BI tests, SQL models only: six and three customers."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    completed = quick_build(warehouse, tmp_path, write_inputs(tmp_path / "input"))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    page = ReportPage(report.build_report(warehouse))
+    for store in STORES:
+        notes = [text for s, text in page.notes if s == store]
+        assert any("ml.ml_cluster_k_selection" in text for text in notes)
+        assert any("ml.ml_recommendation_eval" in text for text in notes)
+        assert f"{store}-segment-treemap" in page.chart_ids
+        assert f"{store}-k-selection" not in page.chart_ids
