@@ -225,13 +225,8 @@ class StoreReport:
 
     # --- segments ------------------------------------------------------------------------
 
-    def segments_section(self) -> Section:
-        section = Section(
-            "segments",
-            "Segments",
-            "Rule-based RFM segments (rpt_segment_summary): who the customers are and what to do.",
-        )
-        rows = self.wh.rows(
+    def segment_rows(self) -> list[dict]:
+        return self.wh.rows(
             "select segmentation, segment, segment_order, customers, share_of_customers,"
             " revenue::double as revenue, share_of_revenue, orders, median_recency_days,"
             " median_frequency, median_monetary, description, recommended_action"
@@ -239,9 +234,26 @@ class StoreReport:
             " order by segmentation <> 'rfm_segment', segment_order",
             self.params,
         )
-        rfm = [row for row in rows if row["segmentation"] == "rfm_segment"]
+
+    def segments_section(self) -> Section:
+        section = Section(
+            "segments",
+            "Segments",
+            "Rule-based RFM segments (rpt_segment_summary): how many customers each holds and"
+            " how much they buy.",
+        )
+        rfm = [row for row in self.segment_rows() if row["segmentation"] == "rfm_segment"]
         section.charts.append(self.segment_treemap(rfm))
-        section.blocks.append(self.segment_table(rows))
+        return section
+
+    def playbook_section(self) -> Section:
+        section = Section(
+            "playbook",
+            "What to do with each segment",
+            "Description and recommended action of every segment (seeds/segment_actions.csv),"
+            " for both schemes.",
+        )
+        section.blocks.append(self.segment_table(self.segment_rows()))
         return section
 
     def segment_treemap(self, rfm: list[dict]) -> Chart:
@@ -375,7 +387,7 @@ class StoreReport:
                 z=matrix(lambda row: row["customers"]),
                 text=segments,
                 texttemplate="%{z:,}<br>%{text}",
-                textfont={"size": 11},
+                textfont={"size": 10},
                 colorscale="Blues",
                 colorbar={"title": {"text": "customers"}},
                 hovertemplate="R %{y}, F %{x}: %{z:,} customers (%{text})<extra></extra>",
@@ -389,7 +401,7 @@ class StoreReport:
                 z=matrix(average),
                 text=segments,
                 texttemplate=f"{self.store.symbol}%{{z:,.0f}}<br>%{{text}}",
-                textfont={"size": 11},
+                textfont={"size": 10},
                 colorscale="Oranges",
                 colorbar={"title": {"text": self.store.axis("spend")}},
                 hovertemplate=(
@@ -1091,6 +1103,7 @@ class StoreReport:
         return [
             self.segments_section(),
             self.rfm_section(),
+            self.playbook_section(),
             self.clusters_section(),
             self.sales_section(),
             self.history_section(),
