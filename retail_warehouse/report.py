@@ -932,7 +932,9 @@ class StoreReport:
             secondary_y=True,
         )
         _layout(fig, "Stayed, improved, declined between consecutive as-of dates", barmode="stack")
-        fig.update_xaxes(title_text="as-of date (end of the period)", tickformat="%Y-%m-%d")
+        # Categories, not dates: a short last period (to the day after the last order) keeps
+        # a bar as wide as the others.
+        fig.update_xaxes(title_text="as-of date (end of the period)", type="category")
         fig.update_yaxes(
             title_text="% of customers scored at both dates", range=[0, 100], secondary_y=False
         )
