@@ -41,3 +41,90 @@
         as integer
     )
 {%- endmacro %}
+
+
+{#- A store's as-of date from the time of its last order (`last_ordered_at`, an aggregate such
+    as max(ordered_at)): var rfm_as_of_date when set, else the day after that order. -#}
+{% macro rfm_store_as_of_date(last_ordered_at) -%}
+    {%- set as_of_date = rfm_as_of_date_literal() -%}
+    {%- if as_of_date is none -%}
+        cast({{ dbt.dateadd('day', 1, 'cast(' ~ last_ordered_at ~ ' as date)') }} as date)
+    {%- else -%}
+        {{ as_of_date }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Days from the last purchase's date to the as-of date (a purchase the day before is 1). -#}
+{% macro rfm_recency_days(last_purchase_at, as_of_date) -%}
+    cast({{ dbt.datediff('cast(' ~ last_purchase_at ~ ' as date)', as_of_date, 'day') }} as integer)
+{%- endmacro %}
+
+
+{#- A select of every column of `relation` (one row per customer and scoring, with customer_id,
+    recency_days, frequency and monetary) plus r_score, f_score and m_score, 5 = best, by var
+    rfm_scoring_method. Each customer is scored against the others of the same scoring:
+    `partition_by` names its columns (a store and as-of date, or one key that stands for both,
+    which DuckDB windows partition on much faster than on a text and a date). -#}
+{% macro rfm_scores(relation, partition_by=['store_id', 'as_of_date']) %}
+    {% if rfm_scoring_method() == 'ntile' %}
+        {#- Equal-sized fifths. Ties are split by customer id: when equal values straddle a
+            fifth's boundary, lower ids get the lower score. -#}
+        select
+            *,
+            cast(ntile(5) over (
+                partition by {{ partition_by | join(', ') }}
+                order by recency_days desc, customer_id asc
+            ) as integer) as r_score,
+            cast(ntile(5) over (
+                partition by {{ partition_by | join(', ') }}
+                order by frequency asc, customer_id asc
+            ) as integer) as f_score,
+            cast(ntile(5) over (
+                partition by {{ partition_by | join(', ') }}
+                order by monetary asc, customer_id asc
+            ) as integer) as m_score
+        from {{ relation }}
+    {% else %}
+        {#- Cut points at the 20th, 40th, 60th and 80th percentiles: a value scores one more for
+            every cut point it is better than, so equal values always share a score. -#}
+        select
+            scored_values.*,
+            {{ score_by_cut_points('scored_values.recency_days', 'cut_points.recency', '<') }}
+                as r_score,
+            {{ score_by_cut_points('scored_values.frequency', 'cut_points.frequency', '>') }}
+                as f_score,
+            {{ score_by_cut_points('scored_values.monetary', 'cut_points.monetary', '>') }}
+                as m_score
+        from {{ relation }} as scored_values
+        inner join (
+            select
+                {% for column in partition_by -%}
+                    {{ column }},
+                {% endfor -%}
+                {% for fraction in [0.2, 0.4, 0.6, 0.8] -%}
+                    {%- set suffix = '_p' ~ (fraction * 100) | int -%}
+                    {{ quantile('recency_days', fraction) }} as recency{{ suffix }},
+                    {{ quantile('frequency', fraction) }} as frequency{{ suffix }},
+                    {{ quantile('monetary', fraction) }} as monetary{{ suffix }}
+                    {{- ',' if not loop.last }}
+                {% endfor %}
+            from {{ relation }}
+            group by {{ partition_by | join(', ') }}
+        ) as cut_points
+            on
+                {% for column in partition_by -%}
+                    {{ 'and ' if not loop.first }}scored_values.{{ column }} = cut_points.{{ column }}
+                {% endfor %}
+    {% endif %}
+{% endmacro %}
+
+
+{#- The RFM cell: the three scores as digits, R then F then M ('545'). -#}
+{% macro rfm_cell(r_score, f_score, m_score) -%}
+    {{ dbt.concat([
+        'cast(' ~ r_score ~ ' as ' ~ dbt.type_string() ~ ')',
+        'cast(' ~ f_score ~ ' as ' ~ dbt.type_string() ~ ')',
+        'cast(' ~ m_score ~ ' as ' ~ dbt.type_string() ~ ')',
+    ]) }}
+{%- endmacro %}

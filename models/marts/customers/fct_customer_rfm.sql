@@ -1,6 +1,3 @@
-{%- set as_of_date = rfm_as_of_date_literal() -%}
-{%- set scoring_method = rfm_scoring_method() -%}
-
 with
 
 orders as (
@@ -19,11 +16,7 @@ store_as_of_dates as (
 
     select
         store_id,
-        {% if as_of_date is none -%}
-            cast({{ dbt.dateadd('day', 1, 'cast(max(ordered_at) as date)') }} as date)
-        {%- else -%}
-            {{ as_of_date }}
-        {%- endif %} as as_of_date
+        {{ rfm_store_as_of_date('max(ordered_at)') }} as as_of_date
     from orders
     group by store_id
 
@@ -75,67 +68,17 @@ with_recency as (
 
     select
         *,
-        cast(
-            -- dbt's datediff renders to one long line.
-            {{ dbt.datediff('cast(last_purchase_at as date)', 'as_of_date', 'day') }} as integer  -- noqa: LT05
-        ) as recency_days
+        {{ rfm_recency_days('last_purchase_at', 'as_of_date') }} as recency_days
     from customer_values
 
 ),
 
-{% if scoring_method == 'ntile' %}
--- Equal-sized fifths within each store, 5 = best. Ties are split by customer id: when equal
--- values straddle a fifth's boundary, lower ids get the lower score.
-    scored as (
-
-        select
-            *,
-            cast(ntile(5) over (
-                partition by store_id order by recency_days desc, customer_id asc
-            ) as integer) as r_score,
-            cast(ntile(5) over (
-                partition by store_id order by frequency, customer_id
-            ) as integer) as f_score,
-            cast(ntile(5) over (
-                partition by store_id order by monetary, customer_id
-            ) as integer) as m_score
-        from with_recency
-
-    ),
-{% else %}
--- Cut points at each store's 20th, 40th, 60th and 80th percentiles: a value scores one more
--- for every cut point it is better than, so equal values always share a score.
-store_cut_points as (
-
-    select
-        store_id,
-        {% for fraction in [0.2, 0.4, 0.6, 0.8] -%}
-            {%- set suffix = '_p' ~ (fraction * 100) | int -%}
-            {{ quantile('recency_days', fraction) }} as recency{{ suffix }},
-            {{ quantile('frequency', fraction) }} as frequency{{ suffix }},
-            {{ quantile('monetary', fraction) }} as monetary{{ suffix }}{{ ',' if not loop.last }}
-        {% endfor %}
-    from with_recency
-    group by store_id
-
-),
-
+-- Scored within each store (macro rfm_scores, shared with fct_customer_segment_history).
 scored as (
 
-    select
-        with_recency.*,
-        {{ score_by_cut_points('with_recency.recency_days', 'store_cut_points.recency', '<') }}
-            as r_score,
-        {{ score_by_cut_points('with_recency.frequency', 'store_cut_points.frequency', '>') }}
-            as f_score,
-        {{ score_by_cut_points('with_recency.monetary', 'store_cut_points.monetary', '>') }}
-            as m_score
-    from with_recency
-    inner join store_cut_points
-        on with_recency.store_id = store_cut_points.store_id
+    {{ rfm_scores('with_recency') }}
 
 ),
-{% endif %}
 
 segmented as (
 
@@ -153,11 +96,7 @@ segmented as (
         scored.r_score,
         scored.f_score,
         scored.m_score,
-        {{ dbt.concat([
-            'cast(scored.r_score as ' ~ dbt.type_string() ~ ')',
-            'cast(scored.f_score as ' ~ dbt.type_string() ~ ')',
-            'cast(scored.m_score as ' ~ dbt.type_string() ~ ')',
-        ]) }} as rfm_cell,
+        {{ rfm_cell('scored.r_score', 'scored.f_score', 'scored.m_score') }} as rfm_cell,
         scored.r_score + scored.f_score + scored.m_score as rfm_score,
         segment_map.segment,
         -- The six groups as worded leave gaps and overlaps; this order settles them (README).
