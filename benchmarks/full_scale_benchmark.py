@@ -249,7 +249,12 @@ def run_references(feed: Path, run_dir: Path, memory_limit: str) -> dict:
     pandas_command = [sys.executable, "-c", reference_pandas_code(feed)]
     pandas_run = run_measured(pandas_command, run_dir / "pandas.log", cwd=run_dir)
     pandas_counts = json.loads((run_dir / "segment_counts.json").read_text())
-    if duckdb_counts != pandas_counts:
+    # ntile and qcut place the leftover customers of an uneven fifth differently: a few apart.
+    customers = sum(duckdb_counts.values())
+    if any(
+        abs(duckdb_counts.get(segment, 0) - pandas_counts.get(segment, 0)) > customers / 1000
+        for segment in {*duckdb_counts, *pandas_counts}
+    ):
         log(f"warning: the references disagree: {duckdb_counts} vs {pandas_counts}")
     return {"duckdb": duckdb_run, "pandas": pandas_run, "segments": duckdb_counts}
 
