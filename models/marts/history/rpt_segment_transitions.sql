@@ -1,3 +1,19 @@
+{#- Incremental on DuckDB, as fct_customer_segment_history: a run deletes each store's latest
+    pair (its later date is the one the history scores again) and computes it and any later
+    pair. `--full-refresh` computes every pair. On other targets it is a table. -#}
+{{ config(
+    materialized='incremental' if target.type == 'duckdb' else 'table',
+    on_schema_change='fail',
+    pre_hook="
+        {% if is_incremental() %}
+            delete from {{ this }}
+            where (store_id, to_as_of_date) in (
+                select store_id, max(to_as_of_date) from {{ this }} group by store_id
+            )
+        {% endif %}
+    ",
+) }}
+
 with
 
 segment_history as (
@@ -28,7 +44,7 @@ store_as_of_dates as (
 -- Each store's as-of dates and the one before; customers never leave the history (a customer
 -- scored at one date has bought before every later one), so each pair's customers at the
 -- earlier date are all there at the later one.
-as_of_date_pairs as (
+previous_as_of_dates as (
 
     select
         store_id,
@@ -38,28 +54,85 @@ as_of_date_pairs as (
 
 ),
 
+as_of_date_pairs as (
+
+    select * from previous_as_of_dates
+    where from_as_of_date is not null
+
+),
+
+-- The pairs this run computes: all of them, or on an incremental run those after each store's
+-- latest stored pair (the pre-hook has just deleted the one it had before).
+pairs_to_compute as (
+
+    select as_of_date_pairs.*
+    from as_of_date_pairs
+    {% if is_incremental() %}
+        left join (
+            select
+                store_id,
+                max(to_as_of_date) as to_as_of_date
+            from {{ this }}
+            group by store_id
+        ) as stored
+            on as_of_date_pairs.store_id = stored.store_id
+        where
+            stored.to_as_of_date is null
+            or as_of_date_pairs.to_as_of_date > stored.to_as_of_date
+    {% endif %}
+
+),
+
+to_history as (
+
+    select
+        segment_history.store_id,
+        segment_history.customer_id,
+        pairs_to_compute.from_as_of_date,
+        pairs_to_compute.to_as_of_date,
+        segment_history.segment,
+        segment_history.monetary
+    from segment_history
+    inner join pairs_to_compute
+        on
+            segment_history.store_id = pairs_to_compute.store_id
+            and segment_history.as_of_date = pairs_to_compute.to_as_of_date
+
+),
+
+from_history as (
+
+    select
+        segment_history.store_id,
+        segment_history.customer_id,
+        segment_history.as_of_date,
+        segment_history.segment,
+        segment_history.monetary
+    from segment_history
+    inner join pairs_to_compute
+        on
+            segment_history.store_id = pairs_to_compute.store_id
+            and segment_history.as_of_date = pairs_to_compute.from_as_of_date
+
+),
+
 customer_moves as (
 
     select
         to_history.store_id,
-        as_of_date_pairs.from_as_of_date,
-        as_of_date_pairs.to_as_of_date,
+        to_history.from_as_of_date,
+        to_history.to_as_of_date,
         coalesce(from_history.segment, 'Not yet a customer') as from_segment,
         to_history.segment as to_segment,
         from_history.customer_id is null as is_new,
         -- Monetary counts purchases before each date, so the difference is those in between.
         to_history.monetary - coalesce(from_history.monetary, 0) as revenue
-    from segment_history as to_history
-    inner join as_of_date_pairs
-        on
-            to_history.store_id = as_of_date_pairs.store_id
-            and to_history.as_of_date = as_of_date_pairs.to_as_of_date
-    left join segment_history as from_history
+    from to_history
+    left join from_history
         on
             to_history.store_id = from_history.store_id
             and to_history.customer_id = from_history.customer_id
-            and as_of_date_pairs.from_as_of_date = from_history.as_of_date
-    where as_of_date_pairs.from_as_of_date is not null
+            and to_history.from_as_of_date = from_history.as_of_date
 
 ),
 
