@@ -15,6 +15,10 @@ directory for inspection (its path is printed).
 --copy-current starts the new file as a copy of the current warehouse, for a dbt command that
 builds only part of the project (`--select state:modified+` in slim CI) and needs the rest.
 
+Without it, the new file starts with the current warehouse's snapshots (schema `snapshots`)
+and nothing else: a snapshot's past versions exist only there and cannot be rebuilt from the
+inputs, while everything else is rebuilt by dbt.
+
 The warehouse is WAREHOUSE_DUCKDB_PATH (default warehouse.duckdb, relative to the current
 directory), as in profiles/profiles.yml.
 """
@@ -28,6 +32,8 @@ from pathlib import Path
 import duckdb
 
 BUILD_DIR_NAME = ".warehouse-build"
+# The schema of every dbt snapshot (dbt_project.yml, `snapshots: +schema`).
+SNAPSHOT_SCHEMA = "snapshots"
 
 
 def build_path_for(warehouse: Path) -> Path:
@@ -37,6 +43,40 @@ def build_path_for(warehouse: Path) -> Path:
 def dbt_executable() -> str:
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
+
+
+def snapshot_tables(warehouse: Path) -> list[str]:
+    """The tables in the warehouse's snapshot schema."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            "select table_name from duckdb_tables() where schema_name = ? order by table_name",
+            [SNAPSHOT_SCHEMA],
+        ).fetchall()
+    return [name for (name,) in rows]
+
+
+def carry_snapshots_forward(warehouse: Path, build: Path, tables: list[str]) -> None:
+    """Starts the new file with a copy of the current warehouse's snapshot tables."""
+    with duckdb.connect(str(build)) as connection:
+        connection.execute("set enable_progress_bar = false")
+        connection.execute(f"attach '{warehouse}' as current_build (read_only)")
+        connection.execute(f'create schema "{SNAPSHOT_SCHEMA}"')
+        for name in tables:
+            connection.execute(
+                f'create table "{SNAPSHOT_SCHEMA}"."{name}" as'
+                f' select * from current_build."{SNAPSHOT_SCHEMA}"."{name}"'
+            )
+
+
+def holds_only_snapshots(build: Path) -> bool:
+    """True when dbt added nothing to a file that started with the carried snapshots."""
+    with duckdb.connect(str(build), read_only=True) as connection:
+        (relations,) = connection.execute(
+            "select (select count(*) from duckdb_tables() where schema_name <> $1)"
+            " + (select count(*) from duckdb_views() where not internal and schema_name <> $1)",
+            [SNAPSHOT_SCHEMA],
+        ).fetchone()
+    return relations == 0
 
 
 def swap_in(build: Path, warehouse: Path) -> None:
@@ -75,6 +115,10 @@ def main(argv: list[str]) -> int:
         with duckdb.connect(str(build)) as connection:
             connection.execute(f"attach '{warehouse}' as current_build (read_only)")
             connection.execute(f"copy from database current_build to {build.stem}")
+    carried = [] if copy_current or not warehouse.exists() else snapshot_tables(warehouse)
+    if carried:
+        carry_snapshots_forward(warehouse, build, carried)
+        print(f"build_swap: carried the snapshots {', '.join(carried)} into the new build.")
     env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(build)}
     completed = subprocess.run([dbt_executable(), *argv], env=env, check=False)
     if completed.returncode != 0:
@@ -84,7 +128,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return completed.returncode
-    if not build.exists():
+    if not build.exists() or (carried and holds_only_snapshots(build)):
         # Another target (DBT_TARGET=spark) or a command that writes nothing: nothing to swap.
         shutil.rmtree(build.parent, ignore_errors=True)
         print(f"build_swap: dbt wrote no DuckDB file; {warehouse} is unchanged.")

@@ -96,6 +96,30 @@ def test_build_swap_replaces_the_warehouse_while_a_reader_holds_it_open(small_wa
     assert not (tmp_path / "warehouse.duckdb.wal").exists()
 
 
+def test_build_swap_carries_the_snapshots_and_nothing_else_into_the_new_build(
+    small_warehouse, tmp_path
+):
+    """A snapshot's past exists only in the warehouse, so the swap keeps the schema `snapshots`;
+    anything else in the old file that dbt does not build again is gone."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(small_warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create table snapshots.earlier_snapshot as select 42 as kept")
+        connection.execute("create table marts.left_over as select 1 as dropped")
+    variables = write_inputs(tmp_path / "input")
+    command = [*BUILD_SWAP, *QUICK_BUILD, *dbt_paths(tmp_path), "--vars", json.dumps(variables)]
+    completed = run(command, dbt_env(warehouse, tmp_path))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute("select kept from snapshots.earlier_snapshot").fetchall() == [
+            (42,)
+        ]
+        tables = connection.sql("select schema_name, table_name from duckdb_tables()").fetchall()
+        versions = "select count(*) from snapshots.snap_customer_segments"
+        assert connection.execute(versions).fetchone()[0] > 0
+    assert ("marts", "left_over") not in tables
+
+
 def test_a_failed_build_leaves_the_warehouse_as_it_was(small_warehouse, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(small_warehouse, warehouse)
@@ -117,9 +141,13 @@ def test_make_build_goes_through_the_swap():
 
 
 def test_a_command_that_writes_no_duckdb_file_swaps_nothing(small_warehouse, tmp_path):
-    """E.g. `make build` with DBT_TARGET=spark: the DuckDB warehouse must not become empty."""
+    """E.g. `make build` with DBT_TARGET=spark: the DuckDB warehouse must not become empty (nor
+    hold only the snapshots the swap carried into the new file)."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(small_warehouse, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        snapshot = "select count(*) from snapshots.snap_customer_segments"
+        assert connection.execute(snapshot).fetchone()[0] > 0
     before = warehouse.read_bytes()
     completed = run(
         [*BUILD_SWAP, "ls", "-s", "dim_customers", *dbt_paths(tmp_path)],
