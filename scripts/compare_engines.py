@@ -53,6 +53,9 @@ TABLES = [
     ("marts", "rpt_sales_by_country"),
     ("marts", "rpt_purchase_frequency"),
     ("marts", "rpt_store_summary"),
+    ("marts", "fct_customer_segment_history"),
+    ("marts", "rpt_segment_transitions"),
+    ("marts", "rpt_segment_transition_summary"),
 ]
 
 
