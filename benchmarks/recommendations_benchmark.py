@@ -1,15 +1,23 @@
-"""Times the recommendation functions at full scale: median wall time of several runs, peak RSS.
+"""Times the three recommendation models at full scale: median of several runs, peak memory.
 
-    .venv/bin/python benchmarks/recommendations_benchmark.py \
-        --sales '/tmp/ecom_full/sales_*.csv' --runs 3 [--algorithm item_cosine] \
-        [--functions item_similarity recommend evaluate] [--eval-max-customers 20000]
+    .venv/bin/python benchmarks/recommendations_benchmark.py \\
+        --warehouse /tmp/recs/warehouse.duckdb --ecommerce-path '/tmp/ecom_full/sales_*.csv' \\
+        --runs 3 [--package-only | --dbt-only] [--memory-limit 4GB] [--target-path ...]
 
-The interactions (and, for `evaluate`, the purchase lines) are computed once with DuckDB from
-the raw e-commerce files, the way int_customer_item_interactions computes them (purchases
-with a customer, a positive count and a positive price; an order is a customer's purchase
-time), and written to Parquet in --work-dir. Each run of each function is a fresh process that
-reads that Parquet into pandas (as a dbt Python model's `.df()` does) and calls the function,
-so a run's peak RSS is its own. The machine is shared: timings are noisy, hence medians.
+Both measurements read a warehouse already built at full scale (README, Recommendations,
+Scale, has the command) and leave it as it was:
+
+* package: the three functions (`recommend`, `item_similarity`, `evaluate`) together in one
+  fresh process per run, as dbt runs the three models: on two threads, in dbt's order (the
+  first two at once, `evaluate` when one of them is done), reading the warehouse tables as
+  relations, with the vars of dbt_project.yml. Wall time, CPU time (user + system) and the
+  process's peak resident memory.
+* dbt: `dbt run --select path:python_models/recommendations` against the warehouse. Wall
+  time, the dbt process's peak resident memory (the models run inside it, with DuckDB), and
+  each model's time from run_results.json.
+
+The machine may be shared with other work: every run also records the load average before
+it, and the CPU time is the figure least moved by other processes. Medians are reported.
 """
 
 from __future__ import annotations
@@ -17,141 +25,187 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
 import statistics
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from queue import Empty
 
-import duckdb
-import pandas as pd
+import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from retail_warehouse import recommendations as rec
-
-LINES_SQL = """
-    select
-        regexp_replace(customer_id, '\\.0$', '') as customer_id,
-        item_id,
-        try_cast(item_count as integer) as quantity,
-        try_cast(unit_price as decimal(18, 4)) as unit_price,
-        try_cast(purchase_time as timestamp) as ordered_at
-    from read_csv('{glob}', header = true, all_varchar = true)
-    where coalesce(customer_id, '') <> ''
-"""
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DBT = Path(sys.executable).parent / "dbt"
+MODELS = ("ml_customer_recommendations", "ml_item_similarity", "ml_recommendation_eval")
+INTERACTIONS = "intermediate.int_customer_item_interactions"
 
 
-def prepare(sales_glob: str, work_dir: Path, with_lines: bool) -> dict[str, Path]:
-    """Interactions (and purchase lines) as Parquet, computed once with DuckDB."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"interactions": work_dir / "interactions.parquet"}
-    if with_lines:
-        paths["purchases"] = work_dir / "purchases.parquet"
-    connection = duckdb.connect()
-    connection.execute(f"set temp_directory = '{work_dir / 'spill'}'")
-    lines = f"""
-        select
-            'ecommerce' as store_id, customer_id, item_id, quantity, ordered_at,
-            customer_id || '@' || cast(ordered_at as varchar) as order_id
-        from ({LINES_SQL.format(glob=sales_glob)})
-        where quantity > 0 and unit_price > 0 and ordered_at is not null
-    """
-    if not paths["interactions"].exists():
-        connection.execute(
-            f"""copy (
-                select store_id, customer_id, item_id, count(distinct order_id) as orders
-                from ({lines}) group by store_id, customer_id, item_id
-            ) to '{paths["interactions"]}' (format parquet)"""
-        )
-    if with_lines and not paths["purchases"].exists():
-        connection.execute(
-            f"""copy (
-                select store_id, customer_id, item_id, order_id, ordered_at from ({lines})
-            ) to '{paths["purchases"]}' (format parquet)"""
-        )
-    return paths
+def project_vars(project_dir: Path) -> dict:
+    """The `rec_*` vars of dbt_project.yml, as the models' `recommendations` config has them."""
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    return {name: value for name, value in config["vars"].items() if name.startswith("rec_")}
 
 
-def _run(function: str, paths: dict, settings: rec.Settings, options: dict, queue) -> None:
+def _package_run(warehouse: str, memory_limit: str, project_dir: str, queue) -> None:
+    """One package run in this (fresh) process; puts its measurements on `queue`."""
+    import duckdb
+
+    sys.path.insert(0, project_dir)
+    from retail_warehouse import recommendations as rec
+
+    variables = project_vars(Path(project_dir))
+    settings = rec.settings_from_config(variables)
+    options = rec.eval_options(variables)
+    connection = duckdb.connect(warehouse, read_only=True, config={"memory_limit": memory_limit})
+
+    def recommend(ref):
+        customers = rec.customer_profiles(ref("marts.dim_customers"), ref("marts.fct_customer_rfm"))
+        return rec.recommend(ref(INTERACTIONS), customers, settings)
+
+    def evaluate(ref):
+        customers = rec.customer_profiles(ref("marts.dim_customers"), ref("marts.fct_customer_rfm"))
+        purchases = ref("intermediate.int_order_lines_cleaned").filter("not is_return")
+        return rec.evaluate(purchases, customers, settings, **options)
+
+    models = {
+        "ml_customer_recommendations": recommend,
+        "ml_item_similarity": lambda ref: rec.item_similarity(ref(INTERACTIONS), settings),
+        "ml_recommendation_eval": evaluate,
+    }
+
+    def timed(name: str):
+        # Each model on a cursor of its own, as each dbt thread has.
+        cursor = connection.cursor()
+        started = time.perf_counter()
+        rows = models[name](cursor.table).num_rows
+        return name, {"seconds": time.perf_counter() - started, "rows": rows}
+
     started = time.perf_counter()
-    interactions = pd.read_parquet(paths["interactions"])
-    loaded = time.perf_counter()
-    if function == "item_similarity":
-        rows = len(rec.item_similarity(interactions, settings))
-    elif function == "recommend":
-        # The store's customers have a segment in the warehouse; here everyone shares one, so
-        # the fallback does the work of the biggest segment.
-        customers = pd.DataFrame(
-            {"store_id": "ecommerce", "customer_id": interactions["customer_id"].unique()}
-        )
-        customers["segment"] = "all"
-        customers["country"] = None
-        rows = len(rec.recommend(interactions, customers, settings))
-    else:
-        del interactions
-        purchases = pd.read_parquet(paths["purchases"])
-        loaded = time.perf_counter()
-        rows = len(rec.evaluate(purchases, None, settings, **options))
-    finished = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with ThreadPoolExecutor(2) as pool:
+        per_model = dict(pool.map(timed, MODELS))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     queue.put(
         {
-            "load_seconds": loaded - started,
-            "call_seconds": finished - loaded,
-            "total_seconds": finished - started,
-            "peak_rss_mb": peak_mb,
-            "rows": rows,
+            "wall_seconds": time.perf_counter() - started,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_gb": usage.ru_maxrss / 1e6,
+            "models": per_model,
         }
     )
+
+
+def package_runs(args) -> list[dict]:
+    context = mp.get_context("spawn")
+    runs = []
+    for number in range(args.runs):
+        load = os.getloadavg()[0]
+        queue = context.Queue()
+        process = context.Process(
+            target=_package_run,
+            args=(str(args.warehouse), args.memory_limit, str(args.project_dir), queue),
+        )
+        process.start()
+        while True:
+            try:
+                result = queue.get(timeout=10)
+                break
+            except Empty:
+                if not process.is_alive():
+                    raise SystemExit(f"package run failed (exit code {process.exitcode})") from None
+        process.join()
+        result["load_before"] = load
+        runs.append(result)
+        print(f"package run {number + 1}: {json.dumps(result)}", flush=True)
+    return runs
+
+
+def dbt_runs(args) -> list[dict]:
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": "profiles",
+        "WAREHOUSE_DUCKDB_PATH": str(args.warehouse),
+        "WAREHOUSE_MEMORY_LIMIT": args.memory_limit,
+        "WAREHOUSE_TEMP_DIR": str(args.warehouse.parent / "spill"),
+        # The on-run-start hook re-creates the raw views: they must stay on the full-scale files.
+        "ECOMMERCE_PATH": args.ecommerce_path,
+    }
+    command = [
+        str(DBT),
+        "run",
+        "--select",
+        "path:python_models/recommendations",
+        "--target-path",
+        str(args.target_path),
+    ]
+    runs = []
+    for number in range(args.runs):
+        load = os.getloadavg()[0]
+        log_path = args.target_path / f"recommendations_benchmark_dbt_{number + 1}.log"
+        args.target_path.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                command, cwd=args.project_dir, env=env, stdout=log, stderr=log
+            )
+            # wait4, not wait: it also gives the finished process's own peak memory.
+            _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"dbt run failed; see {log_path}")
+        results = json.loads((args.target_path / "run_results.json").read_text())["results"]
+        result = {
+            "wall_seconds": seconds,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_gb": usage.ru_maxrss / 1e6,
+            "load_before": load,
+            "models": {
+                r["unique_id"].split(".")[-1]: {"seconds": r["execution_time"]} for r in results
+            },
+        }
+        runs.append(result)
+        print(f"dbt run {number + 1}: {json.dumps(result)}", flush=True)
+    return runs
+
+
+def summary(runs: list[dict]) -> dict:
+    """Medians over the runs; the peak memory is the highest run's."""
+    return {
+        "runs": len(runs),
+        "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
+        "wall_seconds": [round(r["wall_seconds"], 1) for r in runs],
+        "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+        "max_peak_rss_gb": max(r["peak_rss_gb"] for r in runs),
+        "load_before": [round(r["load_before"], 1) for r in runs],
+        "median_model_seconds": {
+            model: statistics.median(r["models"][model]["seconds"] for r in runs)
+            for model in MODELS
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sales", default="/tmp/ecom_full/sales_*.csv")
-    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/recommendations_benchmark"))
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--ecommerce-path", default="/tmp/ecom_full/sales_*.csv")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--algorithm", default=rec.Settings().algorithm)
-    parser.add_argument(
-        "--functions",
-        nargs="+",
-        default=["item_similarity", "recommend"],
-        choices=["item_similarity", "recommend", "evaluate"],
-    )
-    parser.add_argument("--eval-max-customers", type=int, default=20_000)
-    parser.add_argument("--min-item-customers", type=int, default=rec.Settings().min_item_customers)
-    parser.add_argument("--factors", type=int, default=rec.Settings().factors)
-    parser.add_argument("--iterations", type=int, default=rec.Settings().iterations)
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB's memory_limit")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
+    parser.add_argument("--target-path", type=Path, default=Path("target/recommendations_bench"))
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--package-only", action="store_true")
+    only.add_argument("--dbt-only", action="store_true")
     args = parser.parse_args(argv)
+    args.warehouse = args.warehouse.resolve()
+    args.target_path = args.target_path.resolve()
 
-    paths = prepare(args.sales, args.work_dir, "evaluate" in args.functions)
-    settings = rec.Settings(
-        algorithm=args.algorithm,
-        min_item_customers=args.min_item_customers,
-        factors=args.factors,
-        iterations=args.iterations,
-    )
-    options = {
-        "algorithms": ["popularity", args.algorithm],
-        "max_customers": args.eval_max_customers,
-    }
-    context = mp.get_context("spawn")
-    report = {"settings": settings.__dict__, "runs": args.runs, "functions": {}}
-    for function in args.functions:
-        results = []
-        for _ in range(args.runs):
-            queue = context.Queue()
-            process = context.Process(target=_run, args=(function, paths, settings, options, queue))
-            process.start()
-            results.append(queue.get())
-            process.join()
-            print(function, json.dumps(results[-1]), flush=True)
-        report["functions"][function] = {
-            key: statistics.median(r[key] for r in results) for key in results[0]
-        }
-    total = sum(f["total_seconds"] for f in report["functions"].values())
-    report["sum_of_median_total_seconds"] = total
-    report["max_peak_rss_mb"] = max(f["peak_rss_mb"] for f in report["functions"].values())
+    report = {"vars": project_vars(args.project_dir)}
+    if not args.dbt_only:
+        report["package"] = summary(package_runs(args))
+    if not args.package_only:
+        report["dbt"] = summary(dbt_runs(args))
     print(json.dumps(report, indent=2))
     return 0
 

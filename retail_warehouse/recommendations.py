@@ -1,7 +1,11 @@
 """Product recommendations from implicit feedback: similar items and top-N items per customer.
 
 Input is one row per store, customer and item bought (``int_customer_item_interactions``:
-``store_id, customer_id, item_id, orders``). Every store is modelled on its own.
+``store_id, customer_id, item_id, orders``), as a DuckDB relation (what the dbt models pass:
+each store's rows are read from the warehouse as Arrow, one store at a time), a pyarrow Table
+or a pandas DataFrame. Every store is modelled on its own. Results are pyarrow Tables whose id
+columns are dictionary-encoded (int32 codes into the sorted ids), so 28.5M rows cost a few
+bytes each and DuckDB reads them without a pandas copy.
 
     item_similarity(interactions, settings)               -> ml_item_similarity
     recommend(interactions, customers, settings)          -> ml_customer_recommendations
@@ -15,9 +19,11 @@ Only items bought by at least ``min_item_customers`` distinct customers (the ite
 take part in similarity and candidate generation: with fewer buyers an item's neighbours are
 noise, and at full scale the line cuts a catalogue of millions mostly bought once or twice down
 to what can be scored. Candidates are the neighbours of what a customer bought (a sparse
-product of the customer's row with the item-item matrix, in batches) or, for the factor models,
-implicit's batched ``recommend`` over the kept items. Nothing ever scores every item for every
-customer outside the kept catalogue.
+product of the customer's row with an item-item matrix, in batches): all ``neighbours`` of
+each item for item_cosine and bm25, whose score is that product, and the nearest
+``candidate_neighbours`` for als and bpr, which score each candidate by a factor dot product;
+or, with ``factor_candidates="all"``, implicit's batched ``recommend`` over the kept items.
+Nothing ever scores every item for every customer outside the kept catalogue.
 
 A customer whose history gives fewer than N candidates (say one purchase of a rare item) is
 filled up from fallback rankings, in this order: the items most bought in the customer's
@@ -26,6 +32,11 @@ recommended; ``source`` says where each row came from. Scores compare within one
 a model's score (a similarity sum or a factor dot product) and a popularity share (buyers over
 customers of the group) are different units. Ranks follow the source order, then the score.
 
+item_similarity and recommend fit the same model on the same interactions; within one process
+(dbt runs the Python models of an invocation in one, on its threads) the second reuses the
+first's fit (``_shared_fit``). Customer batches run on every core; implicit's ALS and
+item-item fits use every core themselves, with one BLAS thread.
+
 Deterministic: factor models take ``random_state`` from the seed, BPR runs on one thread (its
 parallel SGD is not reproducible), and every ranking breaks ties by item id.
 """
@@ -33,13 +44,19 @@ parallel SGD is not reproducible), and every ranking breaks ties by item id.
 from __future__ import annotations
 
 import ast
+import os
+import threading
 import warnings
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
@@ -48,8 +65,8 @@ NEIGHBOUR_ALGORITHMS = ("item_cosine", "bm25")
 FACTOR_ALGORITHMS = ("als", "bpr")
 FALLBACK_SOURCES = ("segment_popular", "country_popular", "overall_popular")
 SOURCES = (*ALGORITHMS[1:], *FALLBACK_SOURCES)
-INTERACTION_COLUMNS = "store_id, customer_id, item_id, orders"
-PURCHASE_COLUMNS = "store_id, customer_id, item_id, order_id, ordered_at"
+INTERACTION_COLUMNS = ["customer_id", "item_id", "orders"]
+PURCHASE_COLUMNS = ["customer_id", "item_id", "order_id", "ordered_at"]
 
 
 @dataclass(frozen=True)
@@ -61,12 +78,14 @@ class Settings:
     n_recommendations: int = 10
     min_item_customers: int = 3
     neighbours: int = 50
+    candidate_neighbours: int = 20
     factors: int = 32
-    iterations: int = 10
+    iterations: int = 5
+    bpr_epochs: int = 100
     regularization: float = 0.05
     seed: int = 42
     factor_candidates: str = "neighbours"
-    batch_size: int = 50_000
+    batch_size: int = 10_000  # customers per candidate batch: its arrays stay in cache
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -78,7 +97,13 @@ class Settings:
             raise ValueError(
                 f"rec_factor_candidates: expected neighbours or all, got {self.factor_candidates!r}"
             )
-        for name in ("n_similar", "n_recommendations", "min_item_customers", "neighbours"):
+        for name in (
+            "n_similar",
+            "n_recommendations",
+            "min_item_customers",
+            "neighbours",
+            "candidate_neighbours",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
 
@@ -117,8 +142,10 @@ VAR_FIELDS = {
     "rec_customer_items": ("n_recommendations", int),
     "rec_min_item_customers": ("min_item_customers", int),
     "rec_neighbours": ("neighbours", int),
+    "rec_candidate_neighbours": ("candidate_neighbours", int),
     "rec_factors": ("factors", int),
     "rec_iterations": ("iterations", int),
+    "rec_bpr_epochs": ("bpr_epochs", int),
     "rec_regularization": ("regularization", float),
     "rec_seed": ("seed", int),
     "rec_factor_candidates": ("factor_candidates", str),
@@ -132,11 +159,11 @@ def settings_from_config(config: dict | None) -> Settings:
     not a number stops with a message naming the var.
     """
     values = {}
-    for var, (field, kind) in VAR_FIELDS.items():
+    for var, (name, kind) in VAR_FIELDS.items():
         if config and var in config:
             value = config_value(config[var], var, kind)
             if value is not None:
-                values[field] = value
+                values[name] = value
     return Settings(**values)
 
 
@@ -154,51 +181,103 @@ def eval_options(config: dict | None) -> dict:
     return {name: value for name, value in options.items() if value is not None}
 
 
-def customer_profiles(dim_customers: pd.DataFrame, customer_rfm: pd.DataFrame) -> pd.DataFrame:
-    """store_id, customer_id, country (dim_customers) and segment (fct_customer_rfm)."""
-    return dim_customers[["store_id", "customer_id", "country"]].merge(
-        customer_rfm[["store_id", "customer_id", "segment"]],
-        on=["store_id", "customer_id"],
-        how="left",
-    )
-
-
 # --------------------------------------------------------------------------------------------
-# Encoding
+# Tables and encoding
+
+
+def _table(frame) -> pa.Table:
+    """A pyarrow Table from a Table or a pandas DataFrame."""
+    if isinstance(frame, pa.Table):
+        return frame
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def customer_profiles(dim_customers, customer_rfm) -> pa.Table:
+    """store_id, customer_id, country (dim_customers) and segment (fct_customer_rfm), joined
+    in DuckDB: two relations of one connection (dbt refs) as they are, anything else loaded
+    into a new one."""
+    frames = (dim_customers, customer_rfm)
+    if not all(isinstance(frame, duckdb.DuckDBPyRelation) for frame in frames):
+        connection = duckdb.connect()
+        frames = [connection.from_arrow(_table(frame)) for frame in frames]
+    customers, segments = frames[0].set_alias("d"), frames[1].set_alias("r")
+    joined = customers.join(
+        segments, "d.store_id = r.store_id and d.customer_id = r.customer_id", how="left"
+    )
+    return joined.project("d.store_id, d.customer_id, d.country, r.segment").to_arrow_table()
+
+
+def _strings(values) -> pa.Array:
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    return values.cast(pa.string())
+
+
+def _encode(values) -> tuple[np.ndarray, pa.Array]:
+    """Codes of `values` as text (0..n-1 in the sorted order of the distinct values; -1 for
+    null) and the sorted distinct values, so that code order is id order."""
+    encoded = pc.dictionary_encode(_strings(values))
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(order) + 1, dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    rank[-1] = -1  # null: index -1 below
+    indices = encoded.indices.fill_null(-1).to_numpy()
+    return rank[indices], encoded.dictionary.take(order)
+
+
+def _relation(frame) -> duckdb.DuckDBPyRelation:
+    """A DuckDB relation: a relation as it is (a dbt ref), or one over a Table or DataFrame."""
+    if isinstance(frame, duckdb.DuckDBPyRelation):
+        return frame
+    return duckdb.connect().from_arrow(_table(frame))
+
+
+def _store_relations(frame):
+    """(store_id, that store's rows as a relation) for every store, in store order.
+
+    `frame`: a DuckDB relation (what the dbt models pass: a store's rows go straight from the
+    warehouse to Arrow, and never the whole input at once), a pyarrow Table or a DataFrame.
+    """
+    relation = _relation(frame)
+    store_ids = relation.project("store_id").distinct().fetchall()
+    for (store_id,) in sorted(row for row in store_ids if row[0] is not None):
+        store_id_is = duckdb.ColumnExpression("store_id") == duckdb.ConstantExpression(store_id)
+        yield store_id, relation.filter(store_id_is)
 
 
 @dataclass
 class StoreMatrix:
     """One store's interactions as a customers x items matrix (rows and columns sorted by id)."""
 
-    customer_ids: np.ndarray
-    item_ids: np.ndarray
+    customer_ids: pa.Array
+    item_ids: pa.Array
     matrix: sp.csr_matrix  # float32 `orders`
 
     @property
     def item_customers(self) -> np.ndarray:
-        return np.diff(self.matrix.tocsc().indptr)
+        return np.bincount(self.matrix.indices, minlength=self.matrix.shape[1])
 
 
-def build_matrix(interactions: pd.DataFrame) -> StoreMatrix:
-    """Encodes one store's (customer_id, item_id, orders) rows; ids are sorted as strings."""
-    customer_codes, customer_ids = pd.factorize(interactions["customer_id"], sort=True)
-    item_codes, item_ids = pd.factorize(interactions["item_id"], sort=True)
-    weights = interactions["orders"].to_numpy(dtype=np.float32)
+def build_matrix(interactions) -> StoreMatrix:
+    """Encodes one store's (customer_id, item_id, orders) rows; ids are sorted as text."""
+    table = _table(interactions)
+    # The two columns at once: Arrow's hashing and sorting release the GIL.
+    with ThreadPoolExecutor(2) as pool:
+        customers = pool.submit(_encode, table["customer_id"])
+        items = pool.submit(_encode, table["item_id"])
+        (customer_codes, customer_ids), (item_codes, item_ids) = customers.result(), items.result()
+    weights = table["orders"].to_numpy().astype(np.float32)
     matrix = sp.csr_matrix(
         (weights, (customer_codes, item_codes)), shape=(len(customer_ids), len(item_ids))
     )
     matrix.sum_duplicates()
     matrix.sort_indices()
-    return StoreMatrix(np.asarray(customer_ids), np.asarray(item_ids), matrix)
-
-
-def _stores(frame: pd.DataFrame) -> list[str]:
-    return sorted(frame["store_id"].dropna().unique().tolist())
+    return StoreMatrix(customer_ids, item_ids, matrix)
 
 
 # --------------------------------------------------------------------------------------------
-# Models
+# Ranking helpers
 
 
 @contextmanager
@@ -212,75 +291,76 @@ def _quiet():
         yield
 
 
+def _descending_keys(rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """uint64 keys that sort by row, then by score (as float32) from high to low."""
+    bits = np.ascontiguousarray(scores, dtype=np.float32).view(np.uint32)
+    # The float32 bit patterns as unsigned integers in the same order as the floats: flip
+    # every bit of a negative number and the sign bit of a positive one.
+    ordered = np.where(bits >> 31 == 1, ~bits, bits | np.uint32(0x80000000))
+    return (rows.astype(np.uint64) << np.uint64(32)) | (~ordered).astype(np.uint64)
+
+
 def _top_per_row(
     rows: np.ndarray, cols: np.ndarray, scores: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The n best (row, col, score) of each row: score descending, ties by col; with rank 1..n.
-
-    Three stable sorts (col, then score, then row) give the same order as a lexsort on the
-    three keys, at less than half its cost on millions of candidates.
-    """
-    order = np.argsort(cols, kind="stable")
-    order = order[np.argsort(-scores[order], kind="stable")]
-    order = order[np.argsort(rows[order], kind="stable")]
-    rows, cols, scores = rows[order], cols[order], scores[order]
-    if not len(rows):
-        empty = np.array([], dtype=np.int64)
-        return rows, cols, scores, empty
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    lengths = np.diff(np.r_[starts, len(rows)])
-    rank = np.arange(len(rows)) - np.repeat(starts, lengths) + 1
+    """The n best (row, col, score) of each row, with rank 1..n: score from high to low, ties
+    to the lower col. The entries must come in (row, col) order, as a CSR matrix with sorted
+    indices stores them: one stable sort on a (row, score) key then keeps that order on ties,
+    at a fraction of the cost of a sort on three keys."""
+    order = np.argsort(_descending_keys(rows, scores), kind="stable")
+    sorted_rows = rows[order]
+    starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)])) + 1
     keep = rank <= n
-    return rows[keep], cols[keep], scores[keep], rank[keep]
+    order = order[keep]
+    return rows[order], cols[order], scores[order], rank[keep]
 
 
-def _top_per_csr_row(matrix: sp.csr_matrix, n: int, dense_width: int = 128):
-    """`_top_per_row` of a CSR matrix's stored entries, faster for short rows.
-
-    Rows with at most `dense_width` entries (nearly all: a customer's candidates, an item's
-    neighbours) are padded into a dense block and sorted row by row; a stable sort on the
-    negated score keeps the sorted column order for ties. Longer rows take the general path.
-    """
-    matrix = matrix.tocsr()
+def _csr_entries(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, col, value) of every stored entry, in (row, col) order."""
     matrix.sort_indices()
-    lengths = np.diff(matrix.indptr)
-    short = np.flatnonzero((lengths > 0) & (lengths <= dense_width))
-    long_rows = np.flatnonzero(lengths > dense_width)
-    parts = []
-    for start in range(0, len(short), 200_000):
-        rows = short[start : start + 200_000]
-        width = int(lengths[rows].max())
-        sub = matrix[rows]
-        row_of = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
-        slot = np.arange(sub.nnz) - np.repeat(sub.indptr[:-1], np.diff(sub.indptr))
-        scores = np.full((len(rows), width), -np.inf)
-        cols = np.full((len(rows), width), -1, dtype=np.int64)
-        scores[row_of, slot] = sub.data
-        cols[row_of, slot] = sub.indices
-        take = min(n, width)
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :take]
-        best_scores = np.take_along_axis(scores, order, axis=1)
-        best_cols = np.take_along_axis(cols, order, axis=1)
-        keep = np.isfinite(best_scores)
-        rank = np.broadcast_to(np.arange(1, take + 1), best_scores.shape)
-        parts.append(
-            (
-                np.broadcast_to(rows[:, None], best_scores.shape)[keep],
-                best_cols[keep],
-                best_scores[keep],
-                rank[keep],
-            )
-        )
-    if len(long_rows):
-        sub = matrix[long_rows].tocoo()
-        r, c, v, k = _top_per_row(sub.row, sub.col, sub.data, n)
-        parts.append((long_rows[r], c, v, k))
-    if not parts:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, np.array([], dtype=np.float64), empty
-    rows, cols, scores, ranks = (np.concatenate(p) for p in zip(*parts, strict=True))
-    order = np.lexsort((ranks, rows))
-    return rows[order], cols[order], scores[order], ranks[order]
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    return rows, matrix.indices, matrix.data
+
+
+def _with_nan_diagonal(graph: sp.csr_matrix) -> sp.csr_matrix:
+    """An item-item graph (no self-loops) with NaN on its diagonal. In `rows @ result` an item
+    the customer bought comes out NaN (their own entry times NaN), whatever its neighbours,
+    and every other item keeps its sum: one product both finds the candidates and marks the
+    bought items, with no set difference afterwards."""
+    rows, cols, values = _csr_entries(graph)
+    diagonal = np.arange(graph.shape[0])
+    result = sp.csr_matrix(
+        (
+            np.r_[values, np.full(len(diagonal), np.nan, dtype=values.dtype)],
+            (np.r_[rows, diagonal], np.r_[cols, diagonal]),
+        ),
+        shape=graph.shape,
+    )
+    result.sort_indices()
+    return result
+
+
+def _candidates(rows: sp.csr_matrix, graph: sp.csr_matrix):
+    """(row, col, sum) of `rows @ graph` for the items not bought (`graph` from
+    `_with_nan_diagonal`), in (row, col) order."""
+    r, c, values = _csr_entries((rows @ graph).tocsr())
+    new = ~np.isnan(values)
+    return r[new], c[new], values[new]
+
+
+def _row_dots(left: np.ndarray, right: np.ndarray, left_rows, right_rows, chunk=1 << 16):
+    """left[left_rows[j]] . right[right_rows[j]] for every j, in float32, in chunks small
+    enough for the gathered rows to stay in cache (2M-row chunks ran 3x slower)."""
+    out = np.empty(len(left_rows), dtype=np.float32)
+    for start in range(0, len(left_rows), chunk):
+        part = slice(start, start + chunk)
+        np.einsum("ij,ij->i", left[left_rows[part]], right[right_rows[part]], out=out[part])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Models
 
 
 class _NeighbourModel:
@@ -296,37 +376,41 @@ class _NeighbourModel:
             else BM25Recommender(K=k, num_threads=0)
         )
 
-    def fit(self, matrix: sp.csr_matrix) -> None:
+    def fit(self, matrix: sp.csr_matrix, candidates: bool = True) -> None:
+        """Fits the item-item matrix; `candidates`: also the graph `recommend` uses."""
         with _quiet():
             self.model.fit(matrix, show_progress=False)
-        similarity = self.model.similarity.tocsr().astype(np.float64)
-        similarity.setdiag(0)
-        similarity.eliminate_zeros()
-        self.similarity = similarity
+        rows, cols, values = _csr_entries(self.model.similarity.tocsr())
+        other = (rows != cols) & (values != 0)  # an item is not its own neighbour
+        self.similarity = sp.csr_matrix(
+            (values[other].astype(np.float32), (rows[other], cols[other])),
+            shape=self.model.similarity.shape,
+        )
+        self.similarity.sort_indices()
+        self.model.similarity = None  # implicit's float64 copy: a third of the fit's memory
+        if candidates:
+            self.candidate_graph = _with_nan_diagonal(self.similarity)
 
     def similar_items(self, n: int) -> tuple[np.ndarray, ...]:
-        return _top_per_csr_row(self.similarity, n)
+        return _top_per_row(*_csr_entries(self.similarity), n)
 
     def recommend(
-        self, user_ids: np.ndarray, rows: sp.csr_matrix, n: int
+        self, customers: np.ndarray, rows: sp.csr_matrix, n: int
     ) -> tuple[np.ndarray, ...]:
-        scores = (rows @ self.similarity).tocsr()
-        # Drop what the customer already has: subtract the scores at their own items.
-        scores = scores - scores.multiply(rows.astype(bool))
-        scores.eliminate_zeros()
-        return _top_per_csr_row(scores, n)
+        r, c, scores = _candidates(rows, self.candidate_graph)
+        return _top_per_row(r, c, scores, n)
 
 
 class _FactorModel:
     """implicit's matrix-factorisation models.
 
     Candidates (var `rec_factor_candidates`): `neighbours` (the default) ranks, by the factor
-    score, the co-purchase neighbours of what the customer bought (an item_cosine graph with
-    `neighbours` per item), so the work grows with the customers' histories rather than with
-    customers x items; `all` scores every kept item with implicit's batched `recommend`,
-    which is exact but out of reach at millions of customers and items. Similar items follow
-    the same rule: the cosine neighbours reranked by the cosine of the item factors, or every
-    kept item.
+    score, the co-purchase neighbours of what the customer bought (each item's nearest
+    `candidate_neighbours` in an item_cosine graph of `neighbours` per item), so the work
+    grows with the customers' histories rather than with customers x items; `all` scores
+    every kept item with implicit's batched `recommend`, which is exact but out of reach at
+    millions of customers and items. Similar items follow the same rule: the cosine
+    neighbours reranked by the cosine of the item factors, or every kept item.
     """
 
     def __init__(self, algorithm: str, settings: Settings):
@@ -335,6 +419,7 @@ class _FactorModel:
 
         self.algorithm = algorithm
         self.candidates = settings.factor_candidates
+        self.candidate_neighbours = int(settings.candidate_neighbours)
         self.graph = _NeighbourModel("item_cosine", settings)
         if algorithm == "als":
             with _quiet():  # the constructor checks the BLAS threads
@@ -349,65 +434,73 @@ class _FactorModel:
             # BPR's parallel SGD updates race; one thread keeps it reproducible.
             self.model = BayesianPersonalizedRanking(
                 factors=int(settings.factors),
-                iterations=int(settings.iterations) * 10,
+                iterations=int(settings.bpr_epochs),
                 random_state=int(settings.seed),
                 num_threads=1,
             )
 
     def fit(self, matrix: sp.csr_matrix) -> None:
+        if self.algorithm == "als":
+            self._fit_als(matrix)
+        else:
+            with _quiet():
+                self.model.fit(matrix.astype(np.float32), show_progress=False)
+        if self.candidates == "neighbours":
+            self.graph.fit(matrix, candidates=False)
+            # Each item's nearest `candidate_neighbours`, in (row, col) order.
+            rows, cols, values, _ = _top_per_row(
+                *_csr_entries(self.graph.similarity), self.candidate_neighbours
+            )
+            nearest = sp.csr_matrix((values, (rows, cols)), shape=self.graph.similarity.shape)
+            self.candidate_graph = _with_nan_diagonal(nearest)
+
+    def _fit_als(self, matrix: sp.csr_matrix) -> None:
+        """ALS on BM25-weighted `orders`, fitted on the customers with a kept item only: an
+        empty row would only get a zero factor vector, and at full scale one customer in
+        eight has no kept item (a fifth of the sweep time)."""
         from implicit.nearest_neighbours import bm25_weight
 
-        weighted = matrix
-        if self.algorithm == "als":
-            weighted = bm25_weight(matrix, K1=100, B=0.8).tocsr().astype(np.float32)
+        weighted = bm25_weight(matrix, K1=100, B=0.8).tocsr().astype(np.float32)
+        train = np.flatnonzero(np.diff(weighted.indptr) > 0)
         with _quiet():
-            self.model.fit(weighted.astype(np.float32), show_progress=False)
-        if self.candidates == "neighbours":
-            self.graph.fit(matrix)
-
-    def _dot(self, left: np.ndarray, right: np.ndarray, rows, cols, chunk=2_000_000):
-        out = np.empty(len(rows), dtype=np.float64)
-        for start in range(0, len(rows), chunk):
-            part = slice(start, start + chunk)
-            out[part] = np.einsum("ij,ij->i", left[rows[part]], right[cols[part]])
-        return out
+            self.model.fit(weighted[train], show_progress=False)
+        user_factors = np.zeros((matrix.shape[0], self.model.factors), dtype=np.float32)
+        user_factors[train] = self.model.user_factors
+        self.model.user_factors = user_factors
 
     def similar_items(self, n: int) -> tuple[np.ndarray, ...]:
-        factors = np.asarray(self.model.item_factors, dtype=np.float64)
+        factors = np.asarray(self.model.item_factors, dtype=np.float32)
+        norms = np.linalg.norm(factors, axis=1)
+        unit = factors / np.where(norms > 0, norms, 1.0)[:, None]
         if self.candidates == "neighbours":
-            norms = np.linalg.norm(factors, axis=1)
-            unit = factors / np.where(norms > 0, norms, 1.0)[:, None]
-            coo = self.graph.similarity.tocoo()
-            scores = self._dot(unit, unit, coo.row, coo.col)
-            return _top_per_row(coo.row, coo.col, scores, n)
+            rows, cols, _ = _csr_entries(self.graph.similarity)
+            return _top_per_row(rows, cols, _row_dots(unit, unit, rows, cols), n)
         n_items = factors.shape[0]
         ids, scores = self.model.similar_items(np.arange(n_items), N=min(n + 1, n_items))
         rows = np.repeat(np.arange(n_items), ids.shape[1])
-        cols, data = ids.ravel(), scores.ravel().astype(np.float64)
+        cols, data = ids.ravel(), scores.ravel()
         keep = (cols != rows) & (cols >= 0) & np.isfinite(data)
-        return _top_per_row(rows[keep], cols[keep], data[keep], n)
+        order = np.lexsort((cols[keep], rows[keep]))  # (row, col) order for the ties
+        return _top_per_row(rows[keep][order], cols[keep][order], data[keep][order], n)
 
     def recommend(
-        self, user_ids: np.ndarray, rows: sp.csr_matrix, n: int
+        self, customers: np.ndarray, rows: sp.csr_matrix, n: int
     ) -> tuple[np.ndarray, ...]:
+        users = np.asarray(self.model.user_factors, dtype=np.float32)
+        items = np.asarray(self.model.item_factors, dtype=np.float32)
         if self.candidates == "neighbours":
-            candidates = (rows @ self.graph.similarity).tocsr()
-            candidates = candidates - candidates.multiply(rows.astype(bool))
-            candidates.eliminate_zeros()
-            coo = candidates.tocoo()
-            users = np.asarray(self.model.user_factors, dtype=np.float32)
-            items = np.asarray(self.model.item_factors, dtype=np.float32)
-            scores = self._dot(users, items, user_ids[coo.row], coo.col)
-            return _top_per_row(coo.row, coo.col, scores, n)
+            r, c, _ = _candidates(rows, self.candidate_graph)
+            return _top_per_row(r, c, _row_dots(users, items, customers[r], c), n)
         n_items = rows.shape[1]
         with _quiet():
             ids, scores = self.model.recommend(
-                user_ids, rows, N=min(n, n_items), filter_already_liked_items=True
+                customers, rows, N=min(n, n_items), filter_already_liked_items=True
             )
-        out_rows = np.repeat(np.arange(len(user_ids)), ids.shape[1])
-        cols, data = ids.ravel(), scores.ravel().astype(np.float64)
+        out_rows = np.repeat(np.arange(len(customers)), ids.shape[1])
+        cols, data = ids.ravel(), scores.ravel()
         keep = (cols >= 0) & np.isfinite(data) & (data > -1e30)
-        return _top_per_row(out_rows[keep], cols[keep], data[keep], n)
+        order = np.lexsort((cols[keep], out_rows[keep]))
+        return _top_per_row(out_rows[keep][order], cols[keep][order], data[keep][order], n)
 
 
 def _make_model(algorithm: str, settings: Settings):
@@ -435,88 +528,162 @@ def _fit(store: StoreMatrix, algorithm: str, settings: Settings) -> _Fitted:
 
 
 # --------------------------------------------------------------------------------------------
+# One fit for two models
+
+
+@dataclass
+class _Shared:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    fitted: _Fitted | None = None
+    users: set = field(default_factory=set)
+
+
+_SHARED: dict[tuple, _Shared] = {}
+_SHARED_LOCK = threading.Lock()
+SHARING = ("item_similarity", "recommend")
+
+
+def _fingerprint(rows: duckdb.DuckDBPyRelation) -> tuple:
+    """The row count, sum and xor of the rows' hashes: the same for the same rows in any
+    order (the fit does not depend on the order), computed in DuckDB without reading the
+    rows into Python."""
+    row_hash = f"hash({', '.join(INTERACTION_COLUMNS)})"
+    return rows.aggregate(f"count(*), sum({row_hash}), bit_xor({row_hash})").fetchall()[0]
+
+
+def _read_and_fit(rows: duckdb.DuckDBPyRelation, algorithm: str, settings: Settings) -> _Fitted:
+    table = rows.project(", ".join(INTERACTION_COLUMNS)).to_arrow_table().drop_null()
+    return _fit(build_matrix(table), algorithm, settings)
+
+
+def _shared_fit(
+    rows: duckdb.DuckDBPyRelation, algorithm: str, settings: Settings, user: str
+) -> _Fitted:
+    """`_fit` of one store's interactions, done once for item_similarity and recommend.
+
+    ml_item_similarity and ml_customer_recommendations fit the same model on the same
+    interactions, and dbt runs the Python models of one invocation in one process (on its
+    threads): the first to get here reads the rows and fits, the other waits for that fit
+    and takes it without reading anything. The key is a fingerprint of the interactions plus
+    the algorithm and settings, so other data or other vars never share a fit; the entry is
+    dropped once both users (`SHARING`) have had it.
+    """
+    if algorithm == "popularity":  # no model; item_similarity never asks for this one
+        return _read_and_fit(rows, algorithm, settings)
+    key = (_fingerprint(rows), algorithm, settings)
+    with _SHARED_LOCK:
+        entry = _SHARED.setdefault(key, _Shared())
+    with entry.lock:
+        if entry.fitted is None:
+            entry.fitted = _read_and_fit(rows, algorithm, settings)
+        entry.users.add(user)
+        fitted = entry.fitted
+    if entry.users >= set(SHARING):
+        with _SHARED_LOCK:
+            _SHARED.pop(key, None)
+    return fitted
+
+
+# --------------------------------------------------------------------------------------------
+# Output tables
+
+ID_TYPE = pa.dictionary(pa.int32(), pa.string())
+SIMILARITY_SCHEMA = pa.schema(
+    [
+        ("store_id", ID_TYPE),
+        ("item_id", ID_TYPE),
+        ("similar_item_rank", pa.int64()),
+        ("similar_item_id", ID_TYPE),
+        ("score", pa.float64()),
+    ]
+)
+RECOMMENDATION_SCHEMA = pa.schema(
+    [
+        ("store_id", ID_TYPE),
+        ("customer_id", ID_TYPE),
+        ("recommendation_rank", pa.int64()),
+        ("item_id", ID_TYPE),
+        ("score", pa.float64()),
+        ("source", ID_TYPE),
+    ]
+)
+
+
+def _ids(codes: np.ndarray, values) -> pa.DictionaryArray:
+    values = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), values)
+
+
+def _constant(value: str, n: int) -> pa.DictionaryArray:
+    return _ids(np.zeros(n, dtype=np.int32), [value])
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+# --------------------------------------------------------------------------------------------
 # Item similarity
 
-SIMILARITY_COLUMNS = ["store_id", "item_id", "similar_item_rank", "similar_item_id", "score"]
 
-
-def item_similarity(interactions: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def item_similarity(interactions, settings: Settings) -> pa.Table:
     """Top `n_similar` items bought by the same customers, per kept item and store.
 
     `popularity` has no item model, so it uses `item_cosine` here.
     """
     algorithm = "item_cosine" if settings.algorithm == "popularity" else settings.algorithm
-    frames = []
-    for store_id in _stores(interactions):
-        store = build_matrix(interactions[interactions["store_id"] == store_id])
-        fitted = _fit(store, algorithm, settings)
+    tables = []
+    for store_id, rows in _store_relations(interactions):
+        fitted = _shared_fit(rows, algorithm, settings, "item_similarity")
+        store = fitted.store
         if fitted.model is None:
             continue
-        rows, cols, scores, rank = fitted.model.similar_items(int(settings.n_similar))
-        frames.append(
-            pd.DataFrame(
+        item, similar, scores, rank = fitted.model.similar_items(int(settings.n_similar))
+        tables.append(
+            pa.table(
                 {
-                    "store_id": store_id,
-                    "item_id": store.item_ids[fitted.kept_items[rows]],
-                    "similar_item_rank": rank.astype(np.int64),
-                    "similar_item_id": store.item_ids[fitted.kept_items[cols]],
-                    "score": scores,
-                }
+                    "store_id": _constant(store_id, len(item)),
+                    "item_id": _ids(fitted.kept_items[item], store.item_ids),
+                    "similar_item_rank": pa.array(rank.astype(np.int64)),
+                    "similar_item_id": _ids(fitted.kept_items[similar], store.item_ids),
+                    "score": pa.array(scores.astype(np.float64)),
+                },
+                schema=SIMILARITY_SCHEMA,
             )
         )
-    if not frames:
-        return _empty(SIMILARITY_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[SIMILARITY_COLUMNS]
-
-
-def _empty(columns: list[str]) -> pd.DataFrame:
-    dtypes = {
-        "similar_item_rank": "int64",
-        "recommendation_rank": "int64",
-        "score": "float64",
-        "k": "int64",
-        "cutoff_at": "datetime64[us]",
-        "customers": "int64",
-        "is_default": "bool",
-        **dict.fromkeys(
-            ["precision_at_k", "recall_at_k", "map_at_k", "ndcg_at_k", "hit_rate"], "float64"
-        ),
-        "catalog_coverage": "float64",
-    }
-    return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "object")) for c in columns})
+    return _concat(tables, SIMILARITY_SCHEMA)
 
 
 # --------------------------------------------------------------------------------------------
 # Customer recommendations
 
-RECOMMENDATION_COLUMNS = [
-    "store_id",
-    "customer_id",
-    "recommendation_rank",
-    "item_id",
-    "score",
-    "source",
-]
-
 
 def _model_candidates(fitted: _Fitted, customers: np.ndarray, n: int, batch_size: int):
-    """(customer code, item code, score) of the model's top n per customer, in batches."""
-    out = []
+    """(customer code, item code, score) of the model's top n per customer, in batches run on
+    every core (numpy and scipy release the GIL in the heavy steps), in customer order."""
     if fitted.model is None:
-        return out
+        return []
     has_history = np.diff(fitted.kept_matrix.indptr)[customers] > 0
     customers = customers[has_history]
-    for start in range(0, len(customers), batch_size):
-        batch = customers[start : start + batch_size]
+    batches = [
+        customers[start : start + batch_size] for start in range(0, len(customers), batch_size)
+    ]
+
+    def run(batch):
         rows, cols, scores, _ = fitted.model.recommend(batch, fitted.kept_matrix[batch], n)
-        out.append((batch[rows], fitted.kept_items[cols], scores))
-    return out
+        return batch[rows], fitted.kept_items[cols], scores
+
+    with ThreadPoolExecutor(_cores()) as pool:
+        return list(pool.map(run, batches))
+
+
+def _cores() -> int:
+    return max(len(os.sched_getaffinity(0)), 1)
 
 
 def _popularity_ranking(matrix: sp.csr_matrix, customers: np.ndarray) -> tuple[np.ndarray, ...]:
     """Items bought by these customers: (item codes, share of them who bought it), best first."""
-    sub = matrix[customers]
-    buyers = np.diff(sub.tocsc().indptr)
+    buyers = np.bincount(matrix[customers].indices, minlength=matrix.shape[1])
     items = np.flatnonzero(buyers)
     order = np.lexsort((items, -buyers[items]))
     items = items[order]
@@ -536,12 +703,12 @@ def _fill(
     """Fills each needy customer with up to `need` items from their group's ranking.
 
     Walks the ranking in windows so that a customer who already has the top items moves on to
-    the next ones; `taken` holds customer * n_items + item keys that may not be recommended. A
-    customer is in one group and a ranking lists an item once, so a pair comes up at most once.
+    the next ones; `taken` holds sorted customer * n_items + item keys that may not be
+    recommended. A customer is in one group and a ranking lists an item once, so a pair comes
+    up at most once; a customer's items come out in the ranking's order.
     """
     out_c, out_i, out_s = [], [], []
     need = need.copy()
-    taken = np.unique(taken)
     for group, (items, shares) in rankings.items():
         group_members = np.flatnonzero((group_of == group) & (need > 0))
         # Blocks of customers keep the customers x window arrays small at millions of customers.
@@ -575,70 +742,89 @@ def _fill(
     return np.concatenate(out_c), np.concatenate(out_i), np.concatenate(out_s), need
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Group codes (-1 for null) and the group labels."""
-    codes, labels = pd.factorize(values, sort=True)
-    return codes, np.asarray(labels)
+def _customer_groups(store: StoreMatrix, customers) -> dict[str, np.ndarray]:
+    """Per store customer (by code), the code of their segment and of their country (-1:
+    none). `customers`: customer_id, segment, country of this store's customers (or None)."""
+    n = len(store.customer_ids)
+    groups = {"segment": np.full(n, -1, dtype=np.int32), "country": np.full(n, -1, dtype=np.int32)}
+    if customers is None or customers.num_rows == 0:
+        return groups
+    # Each store customer's first row in `customers`.
+    position = pc.index_in(store.customer_ids, value_set=_strings(customers["customer_id"]))
+    position = position.fill_null(-1).to_numpy()
+    for column in groups:
+        if column not in customers.column_names:
+            continue
+        codes, _ = _encode(customers[column])
+        groups[column] = np.where(position >= 0, codes[position], -1).astype(np.int32)
+    return groups
+
+
+def _targets(store: StoreMatrix, only_customers: np.ndarray | None) -> np.ndarray:
+    if only_customers is None:
+        return np.arange(store.matrix.shape[0])
+    return np.asarray(only_customers, dtype=np.int64)
+
+
+def _model_rows(
+    fitted: _Fitted, settings: Settings, only_customers: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
+    """(customer code, item code, score) of the model's picks, in customer order."""
+    targets = _targets(fitted.store, only_customers)
+    n = int(settings.n_recommendations)
+    parts = _model_candidates(fitted, targets, n, int(settings.batch_size))
+    if not parts:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.array([])
+    return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
 
 def _recommend_store(
     store: StoreMatrix,
-    fitted: _Fitted,
-    customers: pd.DataFrame,
+    model: tuple[np.ndarray, ...],
+    groups: dict[str, np.ndarray],
     settings: Settings,
     algorithm: str,
     only_customers: np.ndarray | None = None,
-) -> pd.DataFrame:
+) -> tuple[np.ndarray, ...]:
+    """(customer code, rank, item code, score, source index) of every recommendation: the
+    model's picks (`_model_rows`), then the fallbacks for customers still short of n."""
     n = int(settings.n_recommendations)
-    n_items = len(store.item_ids)
-    targets = (
-        np.arange(len(store.customer_ids))
-        if only_customers is None
-        else np.asarray(only_customers, dtype=np.int64)
-    )
-    parts_c, parts_i, parts_s, parts_src = [], [], [], []
-    for c, i, s in _model_candidates(fitted, targets, n, int(settings.batch_size)):
-        parts_c.append(c)
-        parts_i.append(i)
-        parts_s.append(s)
-        parts_src.append(np.full(len(c), SOURCES.index(algorithm), dtype=np.int8))
-    have = np.zeros(len(store.customer_ids), dtype=np.int64)
-    if parts_c:
-        have += np.bincount(np.concatenate(parts_c), minlength=len(have))
-
-    # Fallbacks, in order, for customers still short of n.
-    profile = (
-        pd.DataFrame({"customer_id": store.customer_ids})
-        .merge(customers, on="customer_id", how="left")
-        .reindex(columns=["customer_id", "segment", "country"])
-    )
     matrix = store.matrix
-    bought_keys = (
-        np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr)) * n_items
-        + matrix.indices
+    n_customers, n_items = matrix.shape
+    targets = _targets(store, only_customers)
+    model_c, model_i, model_s = model
+    have = np.bincount(model_c, minlength=n_customers)
+
+    # Fallbacks, in order, for customers still short of n. `taken`: what each of them has
+    # bought or been recommended already, as sorted customer * n_items + item keys.
+    needy_mask = np.zeros(n_customers, dtype=bool)
+    needy_mask[targets] = have[targets] < n
+    needy_rows = matrix[np.flatnonzero(needy_mask)]
+    mine = needy_mask[model_c]
+    taken = np.unique(
+        np.r_[
+            np.repeat(np.flatnonzero(needy_mask).astype(np.int64), np.diff(needy_rows.indptr))
+            * n_items
+            + needy_rows.indices,
+            model_c[mine].astype(np.int64) * n_items + model_i[mine],
+        ]
     )
-    recommended_keys = (
-        np.concatenate(parts_c).astype(np.int64) * n_items + np.concatenate(parts_i)
-        if parts_c
-        else np.array([], dtype=np.int64)
-    )
-    taken = np.concatenate([bought_keys, recommended_keys])
-    all_customers = np.arange(matrix.shape[0])
+    all_customers = np.arange(n_customers)
     fallback_groups = []
     if algorithm != "popularity":
         fallback_groups += [("segment_popular", "segment"), ("country_popular", "country")]
     fallback_groups.append(("overall_popular", None))
+    fallbacks = []
     for source, column in fallback_groups:
         need = np.maximum(n - have[targets], 0)
         if not need.any():
             break
-        needy_mask = need > 0
-        needy, need = targets[needy_mask], need[needy_mask]
+        needy, need = targets[need > 0], need[need > 0]
         if column is None:
             group_of = np.zeros(len(needy), dtype=np.int64)
             rankings = {0: _popularity_ranking(matrix, all_customers)}
         else:
-            codes, _ = _codes(profile[column])
+            codes = groups[column]
             group_of = codes[needy]
             rankings = {
                 int(g): _popularity_ranking(matrix, np.flatnonzero(codes == g))
@@ -647,68 +833,100 @@ def _recommend_store(
             }
         c, i, s, _ = _fill(needy, need, group_of, rankings, taken, n_items, chunk=4 * n)
         if len(c):
-            parts_c.append(c)
-            parts_i.append(i)
-            parts_s.append(s)
-            parts_src.append(np.full(len(c), SOURCES.index(source), dtype=np.int8))
-            have += np.bincount(c, minlength=len(have))
-            taken = np.concatenate([taken, c.astype(np.int64) * n_items + i])
+            fallbacks.append((c, i, s, np.full(len(c), SOURCES.index(source), dtype=np.int8)))
+            have += np.bincount(c, minlength=n_customers)
+            # Only customers still short matter from here on. Merging two sorted runs: a
+            # stable sort is linear on them; a repeated key does no harm.
+            short = have[c] < n
+            new = np.sort(c[short].astype(np.int64) * n_items + i[short])
+            taken = np.sort(np.r_[taken, new], kind="stable")
+    model_source = SOURCES.index(algorithm) if model_c.size else 0  # popularity: no rows
+    model = (model_c, model_i, model_s, np.full(len(model_c), model_source, dtype=np.int8))
+    return _assemble(model, fallbacks, n_customers)
 
-    if not parts_c:
-        return _empty(RECOMMENDATION_COLUMNS)
-    c = np.concatenate(parts_c)
-    i = np.concatenate(parts_i)
-    s = np.concatenate(parts_s).astype(np.float64)
-    src = np.concatenate(parts_src)
-    # Rank: source order first (model, then each fallback in turn), then score, then item id.
-    order = np.lexsort((i, -s, src, c))
-    c, i, s, src = c[order], i[order], s[order], src[order]
-    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    rank = np.arange(len(c)) - np.repeat(first, np.diff(np.r_[first, len(c)])) + 1
-    return pd.DataFrame(
+
+def _run_positions(sorted_codes: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each run of equal values of a sorted array."""
+    if not len(sorted_codes):
+        return np.array([], dtype=np.int64)
+    first = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    return np.arange(len(sorted_codes)) - np.repeat(first, np.diff(np.r_[first, len(sorted_codes)]))
+
+
+def _assemble(model, fallbacks, n_customers: int) -> tuple[np.ndarray, ...]:
+    """(customer code, rank, item code, score, source index) in (customer, rank) order.
+
+    `model` rows come in customer order, each customer's in rank order (score, then item id);
+    `fallbacks` in source order, each listing a customer's items in its ranking's order. A
+    customer's model rows come first, then their fallback rows in order: each row's place in
+    the output is computed, so only the (fewer) fallback rows are sorted.
+    """
+    fallback = [np.concatenate(column) for column in zip(*fallbacks, strict=True)]
+    if not fallback:
+        fallback = [np.array([], dtype=np.int64)] * 2 + [np.array([]), np.array([], np.int8)]
+    order = np.argsort(fallback[0], kind="stable")
+    fallback = [column[order] for column in fallback]
+    model_count = np.bincount(model[0], minlength=n_customers)
+    total = model_count + np.bincount(fallback[0], minlength=n_customers)
+    start = np.r_[0, np.cumsum(total)[:-1]]
+    model_rank = _run_positions(model[0])
+    fallback_rank = model_count[fallback[0]] + _run_positions(fallback[0])
+    places = (start[model[0]] + model_rank, start[fallback[0]] + fallback_rank)
+    size = len(model[0]) + len(fallback[0])
+    out = []
+    for dtype, m, f in zip(
+        (np.int32, np.int64, np.int32, np.float64, np.int8),
+        (model[0], model_rank + 1, *model[1:]),
+        (fallback[0], fallback_rank + 1, *fallback[1:]),
+        strict=True,
+    ):
+        column = np.empty(size, dtype=dtype)
+        column[places[0]] = m
+        column[places[1]] = f
+        out.append(column)
+    return tuple(out)
+
+
+def _recommendation_table(store_id: str, store: StoreMatrix, rows) -> pa.Table:
+    c, rank, i, s, src = rows
+    return pa.table(
         {
-            "customer_code": c,
-            "customer_id": store.customer_ids[c],
-            "recommendation_rank": rank.astype(np.int64),
-            "item_code": i,
-            "item_id": store.item_ids[i],
-            "score": s,
-            "source": np.asarray(SOURCES, dtype=object)[src],  # 8 bytes a row, not 60
-        }
+            "store_id": _constant(store_id, len(c)),
+            "customer_id": _ids(c, store.customer_ids),
+            "recommendation_rank": pa.array(rank.astype(np.int64)),
+            "item_id": _ids(i, store.item_ids),
+            "score": pa.array(s),
+            "source": _ids(src, list(SOURCES)),
+        },
+        schema=RECOMMENDATION_SCHEMA,
     )
 
 
-def _store_customers(customers: pd.DataFrame | None, store_id: str) -> pd.DataFrame:
+def _store_customers(customers, store_id: str) -> pa.Table | None:
     if customers is None:
-        return pd.DataFrame(columns=["customer_id", "segment", "country"])
-    frame = customers[customers["store_id"] == store_id]
-    return frame.reindex(columns=["customer_id", "segment", "country"]).drop_duplicates(
-        "customer_id"
-    )
+        return None
+    table = _table(customers)
+    return table.filter(pc.equal(_strings(table["store_id"]), store_id))
 
 
-def recommend(
-    interactions: pd.DataFrame, customers: pd.DataFrame | None, settings: Settings
-) -> pd.DataFrame:
+def recommend(interactions, customers, settings: Settings) -> pa.Table:
     """Top `n_recommendations` items per customer and store that the customer has not bought.
 
     `customers` gives each customer's `segment` and `country` (store_id, customer_id, segment,
     country; either may be null) for the fallbacks.
     """
-    frames = []
-    for store_id in _stores(interactions):
-        store = build_matrix(interactions[interactions["store_id"] == store_id])
-        fitted = _fit(store, settings.algorithm, settings)
-        recs = _recommend_store(
-            store, fitted, _store_customers(customers, store_id), settings, settings.algorithm
-        )
-        if recs.empty:
-            continue
-        recs.insert(0, "store_id", store_id)
-        frames.append(recs[RECOMMENDATION_COLUMNS])
-    if not frames:
-        return _empty(RECOMMENDATION_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    tables = []
+    for store_id, rows in _store_relations(interactions):
+        fitted = _shared_fit(rows, settings.algorithm, settings, "recommend")
+        store = fitted.store
+        model = _model_rows(fitted, settings)
+        del fitted  # the fallbacks need no factors or graphs: free them (a GB at full scale)
+        groups = _customer_groups(store, _store_customers(customers, store_id))
+        recs = _recommend_store(store, model, groups, settings, settings.algorithm)
+        del model
+        if len(recs[0]):
+            tables.append(_recommendation_table(store_id, store, recs))
+    return _concat(tables, RECOMMENDATION_SCHEMA)
 
 
 # --------------------------------------------------------------------------------------------
@@ -729,20 +947,33 @@ EVAL_COLUMNS = [
     "catalog_coverage",
     "is_default",
 ]
+EVAL_SCHEMA = pa.schema(
+    [
+        ("store_id", pa.string()),
+        ("algorithm", pa.string()),
+        ("segment", pa.string()),
+        ("k", pa.int64()),
+        ("cutoff_at", pa.timestamp("us")),
+        ("customers", pa.int64()),
+        *((name, pa.float64()) for name in EVAL_COLUMNS[6:12]),
+        ("is_default", pa.bool_()),
+    ]
+)
 OVERALL = "(all customers)"
 
 
 def time_split(
-    purchases: pd.DataFrame, holdout_days: int
+    purchases: pd.DataFrame, holdout_days: int, last_purchase_at=None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """One store's purchase lines (customer_id, item_id, order_id, ordered_at) split in time.
 
-    The cut-off is midnight `holdout_days` days before the day after the last purchase. Train
-    is the interactions (distinct orders per customer and item) before it; test is each
-    customer's items first bought on or after it, i.e. items new to them.
+    The cut-off is midnight `holdout_days` days before the day after the last purchase (of
+    these lines, or `last_purchase_at`). Train is the interactions (distinct orders per
+    customer and item) before it; test is each customer's items first bought on or after it,
+    i.e. items new to them.
     """
-    last_day = pd.Timestamp(purchases["ordered_at"].max()).normalize()
-    cutoff = last_day + pd.Timedelta(days=1) - pd.Timedelta(days=int(holdout_days))
+    last = purchases["ordered_at"].max() if last_purchase_at is None else last_purchase_at
+    cutoff = pd.Timestamp(last).normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=holdout_days)
     before = purchases["ordered_at"] < cutoff
     train = (
         purchases.loc[before]
@@ -757,56 +988,82 @@ def time_split(
     return train, test.reset_index(drop=True), cutoff
 
 
-def ranking_metrics(recommended: list[list], relevant: list[set], k: int) -> pd.DataFrame:
-    """Per-customer precision@k, recall@k, AP@k, NDCG@k and hit for ranked lists.
+def sample_customers(lines, max_customers: int | None, seed: int) -> duckdb.DuckDBPyRelation:
+    """The lines (a relation, or a Table or DataFrame) of a seeded random sample of
+    `max_customers` of their customers: those with the lowest DuckDB hash of the customer id
+    and `seed`, ties by id. All of them when there are no more (or `max_customers` is None).
+    Sampling in the warehouse means that the full lines never reach Python."""
+    lines = _relation(lines)
+    if max_customers is None:
+        return lines
+    customers = lines.aggregate("count(distinct customer_id)").fetchall()[0][0]
+    if customers <= int(max_customers):
+        return lines
+    return lines.query(
+        "lines",
+        f"""
+        select * from lines
+        where customer_id in (
+            select customer_id from (select distinct customer_id from lines)
+            order by hash(customer_id, {int(seed)}), customer_id
+            limit {int(max_customers)}
+        )
+        """,
+    )
 
+
+def ranking_metrics(recommended: pd.DataFrame, relevant: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per customer of `relevant`, precision@k, recall@k, AP@k, NDCG@k and hit.
+
+    `recommended`: customer_id, recommendation_rank (1..n without gaps), item_id; `relevant`:
+    customer_id, item_id, the items each customer went on to buy (one row per pair).
     recall = hits / |relevant|; AP@k = sum of precision@i at each hit / min(k, |relevant|);
     NDCG@k = DCG / ideal DCG with binary gains and log2(rank + 1) discounts.
     """
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    rows = []
-    for recs, rel in zip(recommended, relevant, strict=True):
-        hits = np.array([item in rel for item in recs[:k]], dtype=float)
-        n_hits = hits.sum()
-        cum = np.cumsum(hits)
-        ranks = np.arange(1, len(hits) + 1)
-        ideal = discounts[: min(k, len(rel))].sum()
-        rows.append(
-            (
-                n_hits / k,
-                n_hits / len(rel) if rel else 0.0,
-                float((hits * cum / ranks).sum() / min(k, len(rel))) if rel else 0.0,
-                float((hits * discounts[: len(hits)]).sum() / ideal) if ideal else 0.0,
-                float(n_hits > 0),
-            )
-        )
-    return pd.DataFrame(rows, columns=["precision", "recall", "ap", "ndcg", "hit"])
+    n_relevant = relevant.groupby("customer_id", sort=True).size()
+    top = recommended[recommended["recommendation_rank"] <= k]
+    hits = top.merge(relevant[["customer_id", "item_id"]], on=["customer_id", "item_id"])
+    hits = hits.sort_values(["customer_id", "recommendation_rank"])
+    rank = hits["recommendation_rank"].to_numpy()
+    hits["precision_at_hit"] = (hits.groupby("customer_id").cumcount() + 1) / rank
+    hits["gain"] = discounts[rank - 1]
+    per_hit = hits.groupby("customer_id").agg(
+        hits=("gain", "size"), ap=("precision_at_hit", "sum"), dcg=("gain", "sum")
+    )
+    per_hit = per_hit.reindex(n_relevant.index, fill_value=0)
+    cut = np.minimum(n_relevant.to_numpy(), k)
+    ideal = np.cumsum(discounts)[cut - 1]
+    return pd.DataFrame(
+        {
+            "customer_id": n_relevant.index.to_numpy(),
+            "precision": per_hit["hits"].to_numpy() / k,
+            "recall": per_hit["hits"].to_numpy() / n_relevant.to_numpy(),
+            "ap": per_hit["ap"].to_numpy() / cut,
+            "ndcg": per_hit["dcg"].to_numpy() / ideal,
+            "hit": (per_hit["hits"].to_numpy() > 0).astype(float),
+        }
+    )
 
 
 def _metrics_table(
     recs: pd.DataFrame, truth: pd.DataFrame, segments: pd.Series, k: int, n_catalog: int
 ) -> pd.DataFrame:
     """Mean metrics over evaluated customers, overall and per segment, plus coverage."""
-    relevant = truth.groupby("customer_id")["item_id"].agg(set)
-    ranked = (
-        recs.sort_values(["customer_id", "recommendation_rank"])
-        .groupby("customer_id")["item_id"]
-        .agg(list)
-        .reindex(relevant.index)
-    )
-    ranked = ranked.apply(lambda v: v if isinstance(v, list) else [])
-    per_customer = ranking_metrics(ranked.tolist(), relevant.tolist(), k)
-    per_customer["customer_id"] = relevant.index.to_numpy()
+    per_customer = ranking_metrics(recs, truth, k)
     per_customer["segment"] = (
-        segments.reindex(relevant.index).fillna("(no segment)").to_numpy()
-        if len(segments)
-        else "(no segment)"
+        segments.reindex(per_customer["customer_id"]).fillna("(no segment)").to_numpy()
     )
-    items_by_customer = recs.groupby("customer_id")["item_id"].agg(set)
+    recs = recs.merge(per_customer[["customer_id", "segment"]], on="customer_id")
     out = []
-    groups = [(OVERALL, per_customer), *per_customer.groupby("segment", sort=True)]
-    for segment, frame in groups:
-        items = set().union(*items_by_customer.reindex(frame["customer_id"]).dropna().tolist())
+    groups = [
+        (OVERALL, per_customer, recs),
+        *(
+            (segment, frame, recs[recs["segment"] == segment])
+            for segment, frame in per_customer.groupby("segment", sort=True)
+        ),
+    ]
+    for segment, frame, items in groups:
         out.append(
             {
                 "segment": segment,
@@ -816,21 +1073,33 @@ def _metrics_table(
                 "map_at_k": frame["ap"].mean(),
                 "ndcg_at_k": frame["ndcg"].mean(),
                 "hit_rate": frame["hit"].mean(),
-                "catalog_coverage": len(items) / n_catalog if n_catalog else 0.0,
+                "catalog_coverage": items["item_id"].nunique() / n_catalog if n_catalog else 0.0,
             }
         )
     return pd.DataFrame(out)
 
 
+def _segments(customers: pa.Table | None, customer_ids: pa.Array) -> pd.Series:
+    """The segment of each of these customers (first row per customer), by customer_id."""
+    if customers is None or "segment" not in customers.column_names:
+        return pd.Series(dtype=object)
+    ids = _strings(customers["customer_id"])
+    rows = customers.select(["customer_id", "segment"]).filter(
+        pc.is_in(ids, value_set=customer_ids)
+    )
+    frame = rows.to_pandas().drop_duplicates("customer_id")
+    return frame.set_index("customer_id")["segment"]
+
+
 def evaluate(
-    purchases: pd.DataFrame,
-    customers: pd.DataFrame | None,
+    purchases,
+    customers,
     settings: Settings,
     holdout_days: int = 30,
     k: int = 10,
     algorithms: Iterable[str] = ALGORITHMS,
     max_customers: int | None = None,
-) -> pd.DataFrame:
+) -> pa.Table:
     """Time-based evaluation of every algorithm, per store, overall and per segment.
 
     `purchases`: purchase lines (store_id, customer_id, item_id, order_id, ordered_at). Models
@@ -838,8 +1107,10 @@ def evaluate(
     the production models (fallbacks included) and asked for k items for each customer who has
     history before the cut-off and buys something new after it; customers with no history
     before the cut-off are cold starts that every algorithm treats alike and are left out.
-    `max_customers` evaluates a seeded random sample of them (none: all). Catalogue coverage
-    is distinct items recommended over items in the training data.
+    A store with more than `max_customers` customers is evaluated on a seeded random sample of
+    that many (`sample_customers`): the models are trained on the sample's purchases before the
+    cut-off and asked about the sample's customers. The cut-off is the same either way.
+    Catalogue coverage is distinct items recommended over items in the training data.
     """
     algorithms = list(algorithms)
     for algorithm in algorithms:
@@ -850,35 +1121,44 @@ def evaluate(
             )
     eval_settings = replace(settings, n_recommendations=int(k))
     frames = []
-    for store_id in _stores(purchases):
-        lines = purchases[purchases["store_id"] == store_id]
-        train, test, cutoff = time_split(lines, holdout_days)
+    for store_id, lines in _store_relations(purchases):
+        last = lines.aggregate("max(ordered_at)").fetchall()[0][0]
+        if last is None:
+            continue
+        sample = sample_customers(lines, max_customers, settings.seed)
+        sample = sample.project(", ".join(PURCHASE_COLUMNS)).to_arrow_table().drop_null()
+        train, test, cutoff = time_split(sample.to_pandas(), int(holdout_days), last)
         if train.empty or test.empty:
             continue
         store = build_matrix(train)
-        position = pd.Index(store.customer_ids)
-        test = test[test["customer_id"].isin(position)]
-        evaluated = np.sort(position.get_indexer(test["customer_id"].unique()))
-        if max_customers is not None and len(evaluated) > int(max_customers):
-            rng = np.random.default_rng(int(settings.seed))
-            evaluated = np.sort(rng.choice(evaluated, int(max_customers), replace=False))
-        evaluated_ids = store.customer_ids[evaluated]
-        test = test[test["customer_id"].isin(evaluated_ids)]
+        customer_ids = pd.Index(store.customer_ids.to_pandas())
+        test = test[test["customer_id"].isin(customer_ids)]
+        evaluated = np.sort(customer_ids.get_indexer(test["customer_id"].unique()))
         store_customers = _store_customers(customers, store_id)
-        segments = store_customers.set_index("customer_id")["segment"]
+        groups = _customer_groups(store, store_customers)
+        segments = _segments(store_customers, store.customer_ids.take(evaluated))
+        item_ids = store.item_ids.to_numpy(zero_copy_only=False)
         for algorithm in algorithms:
-            fitted = _fit(store, algorithm, eval_settings)
-            recs = _recommend_store(
-                store, fitted, store_customers, eval_settings, algorithm, evaluated
+            model = _model_rows(_fit(store, algorithm, eval_settings), eval_settings, evaluated)
+            c, rank, i, _, _ = _recommend_store(
+                store, model, groups, eval_settings, algorithm, evaluated
+            )
+            recs = pd.DataFrame(
+                {
+                    "customer_id": customer_ids.to_numpy()[c],
+                    "recommendation_rank": rank,
+                    "item_id": item_ids[i],
+                }
             )
             table = _metrics_table(recs, test, segments, int(k), len(store.item_ids))
             table.insert(0, "algorithm", algorithm)
             table.insert(0, "store_id", store_id)
-            frames.append(table)
             table["cutoff_at"] = cutoff
+            frames.append(table)
     if not frames:
-        return _empty(EVAL_COLUMNS)
+        return EVAL_SCHEMA.empty_table()
     out = pd.concat(frames, ignore_index=True)
     out["k"] = int(k)
     out["is_default"] = out["algorithm"] == settings.algorithm
-    return out[EVAL_COLUMNS]
+    out["cutoff_at"] = out["cutoff_at"].astype("datetime64[us]")
+    return pa.Table.from_pandas(out[EVAL_COLUMNS], schema=EVAL_SCHEMA, preserve_index=False)

@@ -1,7 +1,6 @@
 """ml_recommendation_eval: every algorithm on a time-based split, overall and per segment."""
 
 from retail_warehouse.recommendations import (
-    PURCHASE_COLUMNS,
     customer_profiles,
     eval_options,
     evaluate,
@@ -11,11 +10,7 @@ from retail_warehouse.recommendations import (
 
 def model(dbt, session):
     config = dbt.config.get("recommendations")
-    purchases = (
-        dbt.ref("int_order_lines_cleaned").filter("not is_return").project(PURCHASE_COLUMNS).df()
-    )
-    customers = customer_profiles(
-        dbt.ref("dim_customers").project("store_id, customer_id, country").df(),
-        dbt.ref("fct_customer_rfm").project("store_id, customer_id, segment").df(),
-    )
+    customers = customer_profiles(dbt.ref("dim_customers"), dbt.ref("fct_customer_rfm"))
+    # The relation, not a DataFrame: a store's customer sample is drawn in the warehouse.
+    purchases = dbt.ref("int_order_lines_cleaned").filter("not is_return")
     return evaluate(purchases, customers, settings_from_config(config), **eval_options(config))
