@@ -1,7 +1,8 @@
 """Times the three recommendation models at full scale: median of several runs, peak memory.
 
     .venv/bin/python benchmarks/recommendations_benchmark.py \\
-        --warehouse /tmp/recs/warehouse.duckdb --ecommerce-path '/tmp/ecom_full/sales_*.csv' \\
+        --warehouse target/bench/rows_16100000/build/warehouse.duckdb \\
+        --ecommerce-path 'target/bench/feed_16100000/sales_*.csv' \\
         --runs 3 [--package-only | --dbt-only] [--memory-limit 4GB] [--target-path ...]
 
 Both measurements read a warehouse already built at full scale (README, Recommendations,
@@ -189,7 +190,11 @@ def summary(runs: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--warehouse", type=Path, required=True)
-    parser.add_argument("--ecommerce-path", default="/tmp/ecom_full/sales_*.csv")
+    parser.add_argument(
+        "--ecommerce-path",
+        default="target/bench/feed_16100000/sales_*.csv",
+        help="the raw files the warehouse was built from (make bench's full-scale feed)",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory-limit", default="4GB", help="DuckDB's memory_limit")
     parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR)
