@@ -1,7 +1,8 @@
 """Times the clustering models' work at full e-commerce scale (16.1M lines, 2.85M customers).
 
-    .venv/bin/python benchmarks/clustering_benchmark.py [--sales '/tmp/ecom_full/sales_*.csv']
-        [--runs 3] [--threads 2]
+    .venv/bin/python benchmarks/clustering_benchmark.py [--runs 3] [--threads 2]
+        [--sales 'target/bench/feed_16100000/sales_*.csv']
+        [--warehouse target/bench/rows_16100000/build/warehouse.duckdb [--dbt-only]]
 
 RFM per customer is computed once with DuckDB straight from the generator's CSV files, the
 way fct_customer_rfm does it in outline (lines with a customer and a positive price; an order
@@ -14,11 +15,16 @@ customer), call the package, write the result back as a table. The stages run on
 other (dbt may overlap independent ones on its two threads), so the total is an upper bound of
 the clustering models' share of `dbt build`. Reports the median of --runs runs per stage; the
 machine is shared, so timings are noisy.
+
+With --warehouse (a warehouse built from the --sales files, as `make bench` leaves one), it
+also times what the target is about: `dbt run --select path:python_models/clustering` on it,
+the seven models inside dbt on its two threads (`dbt_timing.py`); --dbt-only skips the stages.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -26,11 +32,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+from dbt_timing import summary, time_dbt_runs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from retail_warehouse import clustering
 from retail_warehouse.clustering import RFM_INPUT_COLUMNS
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 RFM_SQL = """
 create or replace table fct_customer_rfm as
@@ -138,10 +147,33 @@ def stages(config: clustering.ClusteringConfig):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sales", default="/tmp/ecom_full/sales_*.csv")
+    parser.add_argument("--sales", default="target/bench/feed_16100000/sales_*.csv")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
+    parser.add_argument("--warehouse", type=Path, help="a full-scale warehouse: time dbt run")
+    parser.add_argument("--dbt-only", action="store_true", help="with --warehouse: only dbt run")
+    parser.add_argument("--memory-limit", default="8GB", help="DuckDB's memory_limit in dbt")
     args = parser.parse_args(argv)
+    if args.dbt_only and args.warehouse is None:
+        parser.error("--dbt-only needs --warehouse")
+    if not args.dbt_only:
+        time_stages(args)
+    if args.warehouse is not None:
+        runs = time_dbt_runs(
+            "path:python_models/clustering",
+            args.warehouse.resolve(),
+            args.sales,
+            runs=args.runs,
+            memory_limit=args.memory_limit,
+            target_path=PROJECT_DIR / "target" / "clustering_bench",
+            project_dir=PROJECT_DIR,
+        )
+        models = [name for name, _ in stages(clustering.ClusteringConfig())]
+        print(json.dumps(summary(runs, models), indent=2))
+    return 0
+
+
+def time_stages(args) -> None:
 
     connection = duckdb.connect()
     connection.execute(f"set threads = {args.threads}")
@@ -168,7 +200,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<30} {statistics.median(values):6.1f} s")
     chosen = connection.sql("select k from ml_cluster_k_selection where is_chosen").fetchall()
     print(f"chosen k: {chosen}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,9 +35,9 @@ from pathlib import Path
 from queue import Empty
 
 import yaml
+from dbt_timing import summary, time_dbt_runs
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-DBT = Path(sys.executable).parent / "dbt"
 MODELS = ("ml_customer_recommendations", "ml_item_similarity", "ml_recommendation_eval")
 INTERACTIONS = "intermediate.int_customer_item_interactions"
 
@@ -123,70 +121,6 @@ def package_runs(args) -> list[dict]:
     return runs
 
 
-def dbt_runs(args) -> list[dict]:
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": "profiles",
-        "WAREHOUSE_DUCKDB_PATH": str(args.warehouse),
-        "WAREHOUSE_MEMORY_LIMIT": args.memory_limit,
-        "WAREHOUSE_TEMP_DIR": str(args.warehouse.parent / "spill"),
-        # The on-run-start hook re-creates the raw views: they must stay on the full-scale files.
-        "ECOMMERCE_PATH": args.ecommerce_path,
-    }
-    command = [
-        str(DBT),
-        "run",
-        "--select",
-        "path:python_models/recommendations",
-        "--target-path",
-        str(args.target_path),
-    ]
-    runs = []
-    for number in range(args.runs):
-        load = os.getloadavg()[0]
-        log_path = args.target_path / f"recommendations_benchmark_dbt_{number + 1}.log"
-        args.target_path.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                command, cwd=args.project_dir, env=env, stdout=log, stderr=log
-            )
-            # wait4, not wait: it also gives the finished process's own peak memory.
-            _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"dbt run failed; see {log_path}")
-        results = json.loads((args.target_path / "run_results.json").read_text())["results"]
-        result = {
-            "wall_seconds": seconds,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_rss_gb": usage.ru_maxrss / 1e6,
-            "load_before": load,
-            "models": {
-                r["unique_id"].split(".")[-1]: {"seconds": r["execution_time"]} for r in results
-            },
-        }
-        runs.append(result)
-        print(f"dbt run {number + 1}: {json.dumps(result)}", flush=True)
-    return runs
-
-
-def summary(runs: list[dict]) -> dict:
-    """Medians over the runs; the peak memory is the highest run's."""
-    return {
-        "runs": len(runs),
-        "median_wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
-        "wall_seconds": [round(r["wall_seconds"], 1) for r in runs],
-        "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
-        "max_peak_rss_gb": max(r["peak_rss_gb"] for r in runs),
-        "load_before": [round(r["load_before"], 1) for r in runs],
-        "median_model_seconds": {
-            model: statistics.median(r["models"][model]["seconds"] for r in runs)
-            for model in MODELS
-        },
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--warehouse", type=Path, required=True)
@@ -208,9 +142,18 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {"vars": project_vars(args.project_dir)}
     if not args.dbt_only:
-        report["package"] = summary(package_runs(args))
+        report["package"] = summary(package_runs(args), MODELS)
     if not args.package_only:
-        report["dbt"] = summary(dbt_runs(args))
+        runs = time_dbt_runs(
+            "path:python_models/recommendations",
+            args.warehouse,
+            args.ecommerce_path,
+            runs=args.runs,
+            memory_limit=args.memory_limit,
+            target_path=args.target_path,
+            project_dir=args.project_dir,
+        )
+        report["dbt"] = summary(runs, MODELS)
     print(json.dumps(report, indent=2))
     return 0
 
