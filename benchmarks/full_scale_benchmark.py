@@ -284,7 +284,9 @@ def bench_size(rows: int, args: argparse.Namespace) -> dict:
             f" pandas {references[-1]['pandas']['seconds']:.0f} s"
         )
     layers = sorted({layer for build in builds for layer in build["layers"]})
-    slowest = sorted(builds[-1]["nodes"], key=builds[-1]["nodes"].get, reverse=True)[:12]
+    nodes = {node for build in builds for node in build["nodes"]}
+    node_medians = {node: median([b["nodes"].get(node, 0.0) for b in builds]) for node in nodes}
+    slowest = sorted(node_medians, key=node_medians.get, reverse=True)[:12]
     return {
         "rows": rows,
         "build_seconds": median([b["seconds"] for b in builds]),
@@ -292,9 +294,7 @@ def bench_size(rows: int, args: argparse.Namespace) -> dict:
         "layers": {
             layer: median([b["layers"].get(layer, 0.0) for b in builds]) for layer in layers
         },
-        "slowest_nodes": {
-            node: median([b["nodes"].get(node, 0.0) for b in builds]) for node in slowest
-        },
+        "slowest_nodes": {node: node_medians[node] for node in slowest},
         "segments_seconds": median([s["seconds"] for s in segments]),
         "segments_peak_gb": max(s["peak_gb"] for s in segments),
         "duckdb_seconds": median([r["duckdb"]["seconds"] for r in references]),
