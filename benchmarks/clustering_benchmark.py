@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
     parser.add_argument("--warehouse", type=Path, help="a full-scale warehouse: time dbt run")
     parser.add_argument("--dbt-only", action="store_true", help="with --warehouse: only dbt run")
-    parser.add_argument("--memory-limit", default="8GB", help="DuckDB's memory_limit in dbt")
+    parser.add_argument("--memory-limit", default="4GB", help="DuckDB's memory_limit in dbt")
     args = parser.parse_args(argv)
     if args.dbt_only and args.warehouse is None:
         parser.error("--dbt-only needs --warehouse")

@@ -1,7 +1,7 @@
 """The full-scale benchmark behind `make bench` (README: Performance at full scale).
 
     .venv/bin/python benchmarks/full_scale_benchmark.py [--rows 16100000 ...] [--runs 3]
-        [--work-dir target/bench] [--memory-limit 8GB] [--skip-incremental] [--incremental-runs 2]
+        [--work-dir target/bench] [--memory-limit 4GB] [--skip-incremental] [--incremental-runs 2]
 
 For each size (rows of the e-commerce feed; customers and items scale with it, 2.85M and 3.7M at
 16.1M rows as in the issue), it
@@ -414,7 +414,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[FULL_ROWS])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR / "target" / "bench")
-    parser.add_argument("--memory-limit", default="8GB")
+    parser.add_argument("--memory-limit", default="4GB")
     parser.add_argument("--skip-incremental", action="store_true")
     # Each incremental run first copies the eleven-month warehouse, so runs cost more here.
     parser.add_argument("--incremental-runs", type=int, default=2)
