@@ -282,12 +282,17 @@ def build_matrix(interactions) -> StoreMatrix:
 
 @contextmanager
 def _quiet():
-    """One BLAS thread around implicit (as it advises) and no CSR-conversion warnings: its
-    item-item models convert their own weighted COO matrices."""
-    from implicit.utils import ParameterWarning
+    """One BLAS thread around implicit, as it advises (its constructors warn otherwise), and
+    none of its CSR-conversion warnings: its item-item models weight the matrix into COO and
+    then warn about converting their own result.
 
-    with threadpool_limits(1, "blas"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ParameterWarning)
+    The filter is added for the whole process and never removed: `warnings.catch_warnings`
+    around each call is not thread-safe (dbt runs two models at once, and the first to finish
+    re-enabled the warning for the other). It is added here rather than at import because
+    whoever imports the module may do so inside a catch_warnings block of its own.
+    """
+    warnings.filterwarnings("ignore", message="Method expects CSR input", module=r"implicit\.")
+    with threadpool_limits(1, "blas"):
         yield
 
 

@@ -8,6 +8,7 @@ customers without a segment or a country.
 
 import threading
 import time
+import warnings
 from dataclasses import replace
 
 import duckdb
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import scipy.sparse as sp
 
 from retail_warehouse import recommendations as rec
 
@@ -380,3 +382,15 @@ def test_a_sampled_evaluation_keeps_the_stores_cut_off(monkeypatch):
     # 30 days before the day after 2021-04-15, not after the sample's last day (2021-03-20).
     assert (table["cutoff_at"] == pd.Timestamp("2021-03-17")).all()
     assert table["customers"].max() <= 10
+
+
+def test_implicits_csr_conversion_warning_is_off_outside_any_context():
+    """dbt runs two models at once: a filter scoped to one call (catch_warnings) is undone
+    for the other thread when the first call ends, so the filter must hold everywhere."""
+    from implicit.nearest_neighbours import CosineRecommender
+
+    purchases = sp.coo_matrix(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=np.float32))
+    rec.item_similarity(_interactions(), _settings(algorithm="item_cosine"))  # in _quiet
+    with warnings.catch_warnings(record=True) as caught:
+        CosineRecommender(K=2).fit(purchases, show_progress=False)  # outside it
+    assert not [w for w in caught if "CSR input" in str(w.message)]
