@@ -166,7 +166,6 @@ def main(argv: list[str] | None = None) -> int:
             runs=args.runs,
             memory_limit=args.memory_limit,
             target_path=PROJECT_DIR / "target" / "clustering_bench",
-            project_dir=PROJECT_DIR,
         )
         models = [name for name, _ in stages(clustering.ClusteringConfig())]
         print(json.dumps(summary(runs, models), indent=2))

@@ -28,14 +28,12 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-DBT = Path(sys.executable).parent / "dbt"
+from dbt_timing import DBT, PROJECT_DIR, dbt_env, run_measured
+
 FULL_ROWS, FULL_CUSTOMERS, FULL_ITEMS = 16_100_000, 2_850_000, 3_700_000
 
 # The usual R-F regex map of the notebooks (first match wins); it gives the same ten segments
@@ -69,19 +67,6 @@ def log(message: str) -> None:
     print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
-def run_measured(command: list[str], log_file: Path, env: dict | None = None, cwd=PROJECT_DIR):
-    """Runs a command (output to log_file); returns wall seconds and its peak RSS in GB."""
-    started = time.perf_counter()
-    with log_file.open("w") as output:
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=output)
-        # wait4 rather than wait: it also returns the finished process's own resource usage.
-        _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"bench: {' '.join(command[:4])} ... failed:\n{log_file.read_text()[-4000:]}")
-    return {"seconds": seconds, "peak_gb": usage.ru_maxrss / 1024**2}
-
-
 def feed_for(rows: int, work_dir: Path) -> Path:
     """The generated feed of this size (made once; a marker file says it is complete)."""
     feed = work_dir / f"feed_{rows}"
@@ -102,18 +87,6 @@ def feed_for(rows: int, work_dir: Path) -> Path:
     return feed
 
 
-def dbt_env(warehouse: Path, feed: Path, memory_limit: str) -> dict:
-    return {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "ECOMMERCE_PATH": str(feed / "sales_*.csv"),
-        "WAREHOUSE_DUCKDB_PATH": str(warehouse),
-        "WAREHOUSE_TEMP_DIR": str(warehouse.parent / "spill"),
-        "WAREHOUSE_MEMORY_LIMIT": memory_limit,
-    }
-
-
 def dbt(run_dir: Path, feed: Path, memory_limit: str, *args: str, fresh: bool = True) -> dict:
     """A measured dbt command into run_dir/warehouse.duckdb, with the per-layer times."""
     if fresh:
@@ -122,7 +95,8 @@ def dbt(run_dir: Path, feed: Path, memory_limit: str, *args: str, fresh: bool = 
     warehouse = run_dir / "warehouse.duckdb"
     command = [str(DBT), *args, "--target-path", str(run_dir / "target"),
                "--log-path", str(run_dir / "logs")]  # fmt: skip
-    measured = run_measured(command, run_dir / "dbt.log", dbt_env(warehouse, feed, memory_limit))
+    env = dbt_env(warehouse, str(feed / "sales_*.csv"), memory_limit)
+    measured = run_measured(command, run_dir / "dbt.log", env)
     measured.update(node_times(run_dir / "target"))
     return measured
 

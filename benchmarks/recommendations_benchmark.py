@@ -80,18 +80,19 @@ def _package_run(warehouse: str, memory_limit: str, project_dir: str, queue) -> 
         cursor = connection.cursor()
         started = time.perf_counter()
         rows = models[name](cursor.table).num_rows
-        return name, {"seconds": time.perf_counter() - started, "rows": rows}
+        return name, time.perf_counter() - started, rows
 
     started = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
-        per_model = dict(pool.map(timed, MODELS))
+        per_model = list(pool.map(timed, MODELS))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     queue.put(
         {
-            "wall_seconds": time.perf_counter() - started,
+            "seconds": time.perf_counter() - started,
             "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "peak_rss_gb": usage.ru_maxrss / 1e6,
-            "models": per_model,
+            "peak_gb": usage.ru_maxrss / 1024**2,  # KiB, as dbt_timing.run_measured
+            "models": {name: seconds for name, seconds, _ in per_model},
+            "rows": {name: rows for name, _, rows in per_model},
         }
     )
 
