@@ -34,3 +34,33 @@
     {% endfor %}
     {{ return(dates | sort) }}
 {% endmacro %}
+
+{#- Pre-hook of the incremental history models: deletes each store's latest `date_column`, the
+    one scored while its period was still open, so that the run computes it again. -#}
+{% macro delete_each_stores_latest(date_column) %}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where (store_id, {{ date_column }}) in (
+            select store_id, max({{ date_column }}) from {{ this }} group by store_id
+        )
+    {% endif %}
+{% endmacro %}
+
+{#- Follows `from <relation>`: on an incremental run, keeps the rows whose `date_column` is after
+    their store's latest stored one (every row of a store with none stored); after the pre-hook
+    above, that is the deleted date and any later one. Nothing on a full build. -#}
+{% macro after_each_stores_latest(relation, date_column) %}
+    {% if is_incremental() %}
+        left join (
+            select
+                store_id,
+                max({{ date_column }}) as latest_stored
+            from {{ this }}
+            group by store_id
+        ) as stored
+            on {{ relation }}.store_id = stored.store_id
+        where
+            stored.latest_stored is null
+            or {{ relation }}.{{ date_column }} > stored.latest_stored
+    {% endif %}
+{% endmacro %}

@@ -5,14 +5,7 @@
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     on_schema_change='fail',
-    pre_hook="
-        {% if is_incremental() %}
-            delete from {{ this }}
-            where (store_id, as_of_date) in (
-                select store_id, max(as_of_date) from {{ this }} group by store_id
-            )
-        {% endif %}
-    ",
+    pre_hook="{{ delete_each_stores_latest('as_of_date') }}",
 ) }}
 
 {%- set as_of_dates = segment_history_as_of_dates() -%}
@@ -119,17 +112,7 @@ as_of_dates_to_score as (
 
     select as_of_dates.*
     from as_of_dates
-    {% if is_incremental() %}
-        left join (
-            select
-                store_id,
-                max(as_of_date) as as_of_date
-            from {{ this }}
-            group by store_id
-        ) as stored
-            on as_of_dates.store_id = stored.store_id
-        where stored.as_of_date is null or as_of_dates.as_of_date > stored.as_of_date
-    {% endif %}
+    {{ after_each_stores_latest('as_of_dates', 'as_of_date') }}
 
 ),
 

@@ -4,14 +4,7 @@
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     on_schema_change='fail',
-    pre_hook="
-        {% if is_incremental() %}
-            delete from {{ this }}
-            where (store_id, to_as_of_date) in (
-                select store_id, max(to_as_of_date) from {{ this }} group by store_id
-            )
-        {% endif %}
-    ",
+    pre_hook="{{ delete_each_stores_latest('to_as_of_date') }}",
 ) }}
 
 with
@@ -67,19 +60,7 @@ pairs_to_compute as (
 
     select as_of_date_pairs.*
     from as_of_date_pairs
-    {% if is_incremental() %}
-        left join (
-            select
-                store_id,
-                max(to_as_of_date) as to_as_of_date
-            from {{ this }}
-            group by store_id
-        ) as stored
-            on as_of_date_pairs.store_id = stored.store_id
-        where
-            stored.to_as_of_date is null
-            or as_of_date_pairs.to_as_of_date > stored.to_as_of_date
-    {% endif %}
+    {{ after_each_stores_latest('as_of_date_pairs', 'to_as_of_date') }}
 
 ),
 
