@@ -37,7 +37,7 @@ pytest: install metricflow-install
 
 # Regenerates the bundled e-commerce sample (the files in data/ecommerce are this command's output).
 sample-data: install
-	$(BIN)/python -m retail_warehouse.ecommerce_generator --rows 300000 --customers 53000 \
+	$(BIN)/python -m datagen.ecommerce --rows 300000 --customers 53000 \
 		--items 69000 --seed 42 --gzip --out data/ecommerce
 
 # Reviewers and BI tools (README: BI access, Data diff, Semantic layer, Slim CI).

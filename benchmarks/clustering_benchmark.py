@@ -17,7 +17,7 @@ the clustering models' share of `dbt build`. Reports the median of --runs runs p
 machine is shared, so timings are noisy.
 
 With --warehouse (a warehouse built from the --sales files, as `make bench` leaves one), it
-also times what the target is about: `dbt run --select path:python_models/clustering` on it,
+also times what the target is about: `dbt run --select path:models/ml/clustering` on it,
 the seven models inside dbt on its two threads (`dbt_timing.py`); --dbt-only skips the stages.
 """
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         time_stages(args)
     if args.warehouse is not None:
         runs = time_dbt_runs(
-            "path:python_models/clustering",
+            "path:models/ml/clustering",
             args.warehouse.resolve(),
             args.sales,
             runs=args.runs,

@@ -56,9 +56,11 @@ LAYERS = (
     ("models/staging/", "staging"),
     ("models/intermediate/", "intermediate"),
     ("models/marts/history/", "history"),
+    ("models/reports/history/", "history"),
     ("models/marts/", "marts"),
-    ("python_models/clustering/", "clustering"),
-    ("python_models/recommendations/", "recommendations"),
+    ("models/reports/", "reports"),
+    ("models/ml/clustering/", "clustering"),
+    ("models/ml/recommendations/", "recommendations"),
     ("snapshots/", "snapshots"),
 )
 
@@ -78,7 +80,7 @@ def feed_for(rows: int, work_dir: Path) -> Path:
     log(f"generating {rows:,} rows, {customers:,} customers, {items:,} items into {feed}")
     feed.mkdir(parents=True)
     generated = run_measured(
-        [sys.executable, "-m", "retail_warehouse.ecommerce_generator", "--rows", str(rows),
+        [sys.executable, "-m", "datagen.ecommerce", "--rows", str(rows),
          "--customers", str(customers), "--items", str(items), "--seed", "42", "--out", str(feed)],
         feed / "generator.log",
     )  # fmt: skip

@@ -13,7 +13,7 @@ Scale, has the command) and leave it as it was:
   first two at once, `evaluate` when one of them is done), reading the warehouse tables as
   relations, with the vars of dbt_project.yml. Wall time, CPU time (user + system) and the
   process's peak resident memory.
-* dbt: `dbt run --select path:python_models/recommendations` against the warehouse. Wall
+* dbt: `dbt run --select path:models/ml/recommendations` against the warehouse. Wall
   time, the dbt process's peak resident memory (the models run inside it, with DuckDB), and
   each model's time from run_results.json.
 
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         report["package"] = summary(package_runs(args), MODELS)
     if not args.package_only:
         runs = time_dbt_runs(
-            "path:python_models/recommendations",
+            "path:models/ml/recommendations",
             args.warehouse,
             args.ecommerce_path,
             runs=args.runs,

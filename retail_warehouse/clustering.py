@@ -1,7 +1,7 @@
 """Customer clustering on RFM features: K-Means, k-selection, Gaussian mixture, comparisons.
 
 Plain Python on pandas / numpy / scikit-learn, called by the thin dbt Python models in
-``python_models/clustering``. Every function works store by store (customers of two stores
+``models/ml/clustering``. Every function works store by store (customers of two stores
 never share a model) and is deterministic: input rows are sorted by customer id first, every
 sample and every model takes its seed from ``ClusteringConfig.seed``.
 

@@ -494,7 +494,7 @@ class StoreReport:
         section = Section(
             "clusters",
             "Customer clusters",
-            "K-Means on standardised log recency, frequency and spend (python_models/clustering)."
+            "K-Means on standardised log recency, frequency and spend (models/ml/clustering)."
             " In the snake plot 0 is the store's average and a recency below 0 means a more"
             " recent last order.",
             paired=True,

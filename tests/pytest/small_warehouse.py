@@ -15,7 +15,7 @@ PYTHON = sys.executable
 QUICK_BUILD = [
     "build",
     "--exclude",
-    "path:python_models",
+    "path:models/ml",
     "resource_type:test",
     "resource_type:unit_test",
 ]

@@ -3,7 +3,7 @@ regenerated and never drift from the generator."""
 
 from pathlib import Path
 
-from retail_warehouse.ecommerce_generator import generate
+from datagen.ecommerce import generate
 
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "ecommerce"
 

@@ -15,9 +15,9 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from datagen import ecommerce as gen
 from retail_warehouse import clustering as cl
 from retail_warehouse import clustering_features as cf
-from retail_warehouse import ecommerce_generator as gen
 
 CONFIG = cl.ClusteringConfig(k=None, seed=7, mixture_components=3)
 

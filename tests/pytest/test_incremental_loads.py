@@ -25,7 +25,7 @@ def generate_feed(directory: Path) -> list[Path]:
         [
             sys.executable,
             "-m",
-            "retail_warehouse.ecommerce_generator",
+            "datagen.ecommerce",
             "--rows",
             "20000",
             "--customers",

@@ -41,7 +41,7 @@ def changed_project(tmp_path, change) -> tuple:
 
 
 def dbt_in(project, tmp_path, warehouse, variables, *args):
-    command = [str(DBT), *args, "--exclude", "path:python_models", *dbt_paths(tmp_path)]
+    command = [str(DBT), *args, "--exclude", "path:models/ml", *dbt_paths(tmp_path)]
     command += ["--vars", json.dumps(variables)]
     return run(command, dbt_env(warehouse, tmp_path), cwd=project)
 
@@ -94,7 +94,7 @@ def test_slim_build_runs_only_the_modified_model_and_its_children(base, tmp_path
     work_dir, variables = base
 
     def touch_store_summary(project):
-        sql = project / "models/marts/sales/rpt_store_summary.sql"
+        sql = project / "models/reports/sales/rpt_store_summary.sql"
         sql.write_text("-- a non-breaking change\n" + sql.read_text())
 
     project = changed_project(tmp_path, touch_store_summary)
@@ -106,7 +106,7 @@ def test_slim_build_runs_only_the_modified_model_and_its_children(base, tmp_path
         [
             sys.executable, str(PROJECT_DIR / "scripts" / "build_swap.py"), "--copy-current",
             "build", "-s", "state:modified+", "--state", str(work_dir / "target"),
-            "--exclude", "path:python_models", *ERROR_ON_BREAKING, *dbt_paths(tmp_path),
+            "--exclude", "path:models/ml", *ERROR_ON_BREAKING, *dbt_paths(tmp_path),
             "--vars", json.dumps(variables),
         ],
         dbt_env(warehouse, tmp_path),

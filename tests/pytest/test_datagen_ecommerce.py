@@ -1,4 +1,4 @@
-"""Tests of the synthetic e-commerce sales feed generator (retail_warehouse.ecommerce_generator).
+"""Tests of the synthetic e-commerce sales feed generator (datagen.ecommerce).
 
 One small feed is generated per module and read back from the CSV files, so every check
 looks at what downstream code will see.
@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
 
-from retail_warehouse import ecommerce_generator as gen
+from datagen import ecommerce as gen
 
 SMALL = {"rows": 120_000, "customers": 20_000, "items": 25_000, "seed": 7}
 TINY = {"rows": 20_000, "customers": 3_000, "items": 4_000}
@@ -481,7 +481,7 @@ def test_degenerate_sizes_still_add_up(tmp_path):
 
 def test_module_runs_as_a_script_with_help():
     done = subprocess.run(
-        [sys.executable, "-m", "retail_warehouse.ecommerce_generator", "--help"],
+        [sys.executable, "-m", "datagen.ecommerce", "--help"],
         capture_output=True,
         text=True,
         check=True,

@@ -6,7 +6,7 @@ truth ``customer_types.csv`` (``customer_id,customer_type``). The feed exercises
 segmentation, clustering and collaborative-filtering recommendations at realistic scale
 (16.1M rows, 2.85M customers, 3.7M items in 20-35 s and ~1.4 GB peak RSS on 2 cores).
 
-    python -m retail_warehouse.ecommerce_generator --rows N --customers N --items N \
+    python -m datagen.ecommerce --rows N --customers N --items N \
         --seed S --out DIR [--year 2021] [--gzip]
 
 Exact counts
@@ -771,7 +771,7 @@ def _non_negative_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m retail_warehouse.ecommerce_generator",
+        prog="python -m datagen.ecommerce",
         description="Generate a deterministic synthetic e-commerce sales feed: one CSV per "
         "month (sales_YYYY_MM.csv) plus customer_types.csv, the behavioural ground truth.",
     )

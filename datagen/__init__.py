@@ -1,0 +1,1 @@
+"""Synthetic input data for development, tests and benchmarks (not imported by the warehouse)."""
