@@ -2,8 +2,10 @@
 seed, macro, exposure, semantic model and metric of the project has a description."""
 
 import json
+import re
+from pathlib import Path
 
-from dbt_project_runner import run_dbt
+from dbt_project_runner import PROJECT_DIR, run_dbt
 
 
 def test_every_documented_kind_of_node_has_a_description(tmp_path):
@@ -36,3 +38,40 @@ def test_every_documented_kind_of_node_has_a_description(tmp_path):
         "customers", "revenue", "orders", "revenue_per_customer", "average_order_value",
         "share_of_revenue",
     }  # fmt: skip
+
+
+DOCUMENTS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub makes of a page's headings: lower case, punctuation out, spaces to -."""
+    anchors = set()
+    in_code = False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and (heading := re.match(r"#{1,6} (.+)", line)):
+            anchors.add(re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-"))
+    return anchors
+
+
+def broken_links(document: Path) -> list[str]:
+    broken = []
+    for target in LINK.findall(document.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue  # a web address: not checked offline
+        path_part, _, anchor = target.partition("#")
+        linked = (document.parent / path_part).resolve() if path_part else document
+        if not linked.exists():
+            broken.append(f"{document.name}: {target} (no such file)")
+        elif (
+            anchor and linked.suffix == ".md" and anchor not in heading_anchors(linked.read_text())
+        ):
+            broken.append(f"{document.name}: {target} (no such heading)")
+    return broken
+
+
+def test_every_link_in_the_readme_and_docs_resolves():
+    assert len(DOCUMENTS) > 1
+    assert [broken for document in DOCUMENTS for broken in broken_links(document)] == []
