@@ -1,4 +1,4 @@
-{#- Small cleaning rules shared by the staging models. Each is plain portable SQL; a dialect
+{#- Small cleaning rules shared by the staging models and int_order_lines. Each is plain portable SQL; a dialect
     that needs something else gets a dispatched version. -#}
 
 {#- Trimmed text, with an empty field read as missing. -#}
@@ -21,10 +21,24 @@
 {%- endmacro %}
 
 
-{#- A value that is present in the file but cannot be read as its type. -#}
-{% macro is_unparseable(text_column, typed_column) -%}
-    ({{ text_column }} is not null and {{ typed_column }} is null)
+{#- Staging keeps a value's text only where it could not be read as its type: the text when
+    it is present and the typed value is null, else null. -#}
+{% macro unparsed_text(text_column, typed_column) -%}
+    case when {{ typed_column }} is null then {{ text_column }} end
 {%- endmacro %}
+
+
+{#- A value the file leaves empty: neither read nor kept as unreadable text. -#}
+{% macro is_missing(typed_column, unparsed_text_column) -%}
+    ({{ typed_column }} is null and {{ unparsed_text_column }} is null)
+{%- endmacro %}
+
+
+{#- The staging models whose lines int_order_lines judges: one per source, each in the shared
+    vocabulary (docs/sources-and-cleaning.md, Adding a source). -#}
+{% macro order_line_staging_models() %}
+    {{ return(['stg_online_retail__order_lines', 'stg_ecommerce__order_lines']) }}
+{% endmacro %}
 
 
 {#- Whole numbers only: a plain cast would round `1.5` to 2 without a word. -#}

@@ -90,8 +90,8 @@ def test_build_swap_replaces_the_warehouse_while_a_reader_holds_it_open(small_wa
             before + 1
         )
         # Views still resolve in the swapped-in file (the catalog is named after the file).
-        classified = "select count(*) from intermediate.int_order_lines_classified"
-        assert connection.execute(classified).fetchone()[0] > 0
+        cleaned = "select count(*) from intermediate.int_order_lines_cleaned"
+        assert connection.execute(cleaned).fetchone()[0] > 0
     assert not (tmp_path / ".warehouse-build").exists()
     assert not (tmp_path / "warehouse.duckdb.wal").exists()
 

@@ -1,12 +1,12 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{{ config(materialized='view') }}
 
-{#- Incremental like staging: a run adds the lines of the raw files it does not hold yet. -#}
+{#- The lines fit for analysis, in the grain every later model reads: a view over the judged
+    lines, so they are written once. -#}
 with
 
-classified_lines as (
+order_lines as (
 
-    select * from {{ ref('int_order_lines_classified') }}
-    {{ where_source_file_not_loaded() }}
+    select * from {{ ref('int_order_lines') }}
 
 ),
 
@@ -26,7 +26,7 @@ kept as (
         is_cancellation as is_return,
         source_file,
         source_row_number
-    from classified_lines
+    from order_lines
     where rejection_reason is null
 
 )

@@ -1,12 +1,12 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{{ config(materialized='view') }}
 
-{#- Incremental like staging: a run adds the lines of the raw files it does not hold yet. -#}
+{#- The lines left out of the analysis, each with its reason and the raw text of any value that
+    could not be read: a view over the judged lines. -#}
 with
 
-classified_lines as (
+order_lines as (
 
-    select * from {{ ref('int_order_lines_classified') }}
-    {{ where_source_file_not_loaded() }}
+    select * from {{ ref('int_order_lines') }}
 
 ),
 
@@ -28,7 +28,7 @@ rejected as (
         quantity,
         unit_price,
         ordered_at
-    from classified_lines
+    from order_lines
     where rejection_reason is not null
 
 )

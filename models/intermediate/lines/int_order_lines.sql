@@ -1,0 +1,138 @@
+{{ config(materialized='incremental', on_schema_change='fail') }}
+
+{#- Every store's lines, judged once by the rules all stores share: each line's flags and the
+    first reason, in the documented order, that keeps it out of the analysis (null when it is fit
+    for it). Incremental on the raw file (macros/incremental_loads.sql): a run judges only the
+    lines of files it does not hold yet, and a repeat of an earlier file's line is still a
+    duplicate. -#}
+{%- set line_values = [
+    'store_id', 'order_id', 'customer_id', 'item_id', 'item_name', 'country', 'quantity',
+    'unit_price', 'ordered_at', 'quantity_text', 'unit_price_text', 'ordered_at_text',
+] -%}
+
+with
+
+staged_lines as (
+
+    {% for staging_model in order_line_staging_models() %}
+        select * from {{ ref(staging_model) }}
+        {{ where_source_file_not_loaded() }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+non_product_stock_codes as (
+
+    select * from {{ ref('non_product_stock_codes') }}
+
+),
+
+non_product_items as (
+
+    select distinct
+        items.store_id,
+        items.item_id
+    from (
+        select distinct
+            store_id,
+            item_id
+        from staged_lines
+    ) as items
+    inner join non_product_stock_codes as codes
+        on
+            items.store_id = codes.store_id
+            and (
+                items.item_id = codes.stock_code
+                or (
+                    codes.match_type = 'prefix'
+                    and substring(items.item_id, 1, length(codes.stock_code)) = codes.stock_code
+                )
+            )
+
+),
+
+line_checks as (
+
+    select
+        staged_lines.*,
+        -- The same values as an earlier line (in file order); the first one is kept.
+        {{ is_repeated_line(line_values, 'staged_lines') }} as is_duplicate
+    from staged_lines
+    {{ join_previously_loaded_lines(line_values, 'staged_lines') }}
+
+),
+
+flagged as (
+
+    select
+        line_checks.*,
+        line_checks.customer_id is not null as has_customer,
+        non_product_items.item_id is not null as is_non_product,
+        coalesce(line_checks.quantity <= 0, false) as has_non_positive_quantity,
+        coalesce(line_checks.unit_price <= 0, false) as has_non_positive_price,
+        (
+            -- An order id the line cannot do without: a line with no customer has no order id
+            -- where orders are a customer's lines at one time, and is rejected for that.
+            (line_checks.order_id is null and line_checks.customer_id is not null)
+            or line_checks.item_id is null
+            or {{ is_missing('line_checks.quantity', 'line_checks.quantity_text') }}
+            or {{ is_missing('line_checks.unit_price', 'line_checks.unit_price_text') }}
+            or {{ is_missing('line_checks.ordered_at', 'line_checks.ordered_at_text') }}
+        ) as has_missing_value,
+        (
+            line_checks.quantity_text is not null
+            or line_checks.unit_price_text is not null
+            or line_checks.ordered_at_text is not null
+        ) as has_unparseable_value
+    from line_checks
+    left join non_product_items
+        on
+            line_checks.store_id = non_product_items.store_id
+            and line_checks.item_id = non_product_items.item_id
+
+),
+
+classified as (
+
+    select
+        store_id,
+        source_file,
+        source_row_number,
+        order_id,
+        customer_id,
+        item_id,
+        item_name,
+        country,
+        quantity,
+        unit_price,
+        ordered_at,
+        quantity_text,
+        unit_price_text,
+        ordered_at_text,
+        is_cancellation,
+        is_adjustment,
+        has_customer,
+        is_non_product,
+        has_non_positive_quantity,
+        has_non_positive_price,
+        is_duplicate,
+        has_missing_value,
+        has_unparseable_value,
+        case
+            when has_missing_value then 'missing_value'
+            when has_unparseable_value then 'unparseable_value'
+            when is_duplicate then 'duplicate'
+            when is_adjustment then 'adjustment'
+            when not has_customer then 'missing_customer'
+            when is_non_product then 'non_product'
+            when has_non_positive_price then 'non_positive_price'
+            -- A sale must add units and a return take them back; zero does neither.
+            when not is_cancellation and quantity <= 0 then 'non_positive_quantity'
+            when is_cancellation and quantity >= 0 then 'return_without_negative_quantity'
+        end as rejection_reason
+    from flagged
+
+)
+
+select * from classified
