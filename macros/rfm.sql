@@ -128,3 +128,27 @@
         'cast(' ~ m_score ~ ' as ' ~ dbt.type_string() ~ ')',
     ]) }}
 {%- endmacro %}
+
+
+{#- The marketing group (the second scheme) from a customer's recency and purchase orders in the
+    year before the as-of date. The six groups as worded leave gaps and overlaps; this order
+    settles them (docs/rfm-and-segments.md, Marketing groups). -#}
+{% macro marketing_group(recency_days, orders_in_last_year) -%}
+    case
+        when
+            {{ recency_days }} <= {{ var('marketing_recent_days') }}
+            and {{ orders_in_last_year }} >= {{ var('marketing_vip_min_orders') }}
+            then 'VIPs'
+        when
+            {{ recency_days }} <= {{ var('marketing_recent_days') }}
+            and {{ orders_in_last_year }} >= {{ var('marketing_loyal_min_orders') }}
+            then 'Potential loyalists'
+        when {{ orders_in_last_year }} >= {{ var('marketing_loyal_min_orders') }}
+            then 'Good old friends'
+        when {{ orders_in_last_year }} = 2
+            then 'Need to focus'
+        when {{ recency_days }} <= {{ var('marketing_new_days') }}
+            then 'New customers'
+        else 'Hibernating'
+    end
+{%- endmacro %}

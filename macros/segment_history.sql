@@ -47,14 +47,15 @@
 {% endmacro %}
 
 {#- Follows `from <relation>`: on an incremental run, keeps the rows whose `date_column` is after
-    their store's latest stored one (every row of a store with none stored); after the pre-hook
-    above, that is the deleted date and any later one. Nothing on a full build. -#}
-{% macro after_each_stores_latest(relation, date_column) %}
+    their store's latest stored date (`stored_date_column` of the model's own table, by default
+    the same name; every row of a store with none stored); after the pre-hook above, that is
+    the deleted date and any later one. Nothing on a full build. -#}
+{% macro after_each_stores_latest(relation, date_column, stored_date_column=none) %}
     {% if is_incremental() %}
         left join (
             select
                 store_id,
-                max({{ date_column }}) as latest_stored
+                max({{ stored_date_column or date_column }}) as latest_stored
             from {{ this }}
             group by store_id
         ) as stored

@@ -67,8 +67,8 @@ def build(work_dir: Path, warehouse: Path, variables: dict, *extra: str):
     return completed
 
 
-def compiled_staging_sql(work_dir: Path) -> str:
-    paths = list((work_dir / "target" / "compiled").rglob("stg_ecommerce__order_lines.sql"))
+def compiled_lines_sql(work_dir: Path) -> str:
+    paths = list((work_dir / "target" / "compiled").rglob("int_order_lines.sql"))
     assert len(paths) == 1
     return paths[0].read_text()
 
@@ -133,11 +133,15 @@ def builds(tmp_path_factory):
 
 
 def test_adding_a_month_reads_only_the_new_file(builds):
-    sql = compiled_staging_sql(builds["incremental"])
-    excluded = re.search(r"where source_file not in \((.*?)\)", sql, re.DOTALL)
-    assert excluded, "the second build of stg_ecommerce__order_lines read every file again"
+    sql = compiled_lines_sql(builds["incremental"])
+    ecommerce_scan = sql[sql.index("stg_ecommerce__order_lines") :]
+    excluded = re.search(r"where source_file not in \((.*?)\)", ecommerce_scan, re.DOTALL)
+    assert excluded, "the second build of int_order_lines read every e-commerce file again"
     excluded_files = re.findall(r"'([^']+)'", excluded.group(1))
-    assert excluded_files == [str(month) for month in builds["months"][:11]]
+    # Every file the lines model holds, of both stores: the eleven months and Online Retail's.
+    loaded_months = [name for name in excluded_files if "sales_" in name]
+    assert loaded_months == [str(month) for month in builds["months"][:11]]
+    assert len(excluded_files) == 12
 
 
 def test_incremental_build_equals_full_build(builds):
@@ -152,11 +156,11 @@ def test_a_line_delivered_again_in_a_later_month_is_a_duplicate(builds):
     customer_id = customer_id.removesuffix(".0")
     for build_name in ("incremental", "full"):
         with duckdb.connect(str(builds[build_name] / "warehouse.duckdb"), read_only=True) as db:
-            flags = db.sql(
+            flags = db.execute(
                 "select source_file like '%sales_2021_12.csv' as in_december, is_duplicate"
-                " from staging.stg_ecommerce__order_lines"
-                f" where customer_id = '{customer_id}' and item_id = '{item_id}'"
-                f" and ordered_at_text = '{builds['redelivered'].split(',')[-1]}'"
-                " order by source_file"
+                " from intermediate.int_order_lines"
+                " where customer_id = ? and item_id = ? and ordered_at = ?::timestamp"
+                " order by source_file",
+                [customer_id, item_id, builds["redelivered"].split(",")[-1]],
             ).fetchall()
         assert flags == [(False, False), (True, True)], build_name

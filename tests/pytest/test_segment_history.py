@@ -22,7 +22,12 @@ from small_warehouse import (
 
 BUILD_SWAP = [sys.executable, str(PROJECT_DIR / "scripts" / "build_swap.py")]
 HISTORY = "marts.fct_customer_segment_history"
-INCREMENTAL = ["fct_customer_segment_history", "rpt_segment_transitions"]
+# The models that are incremental by as-of date, with their schemas.
+INCREMENTAL = {
+    "int_customer_values": "intermediate",
+    "fct_customer_segment_history": "marts",
+    "rpt_segment_transitions": "marts",
+}
 # The first half of the year arrives first; the second half is the next "monthly" load.
 FIRST_HALF = [row for row in ONLINE_RETAIL_ROWS if row.split(",")[4] < "2011-07-01"]
 # cut_points, so that the end-to-end runs cover the scoring the default build does not use.
@@ -101,8 +106,8 @@ def test_the_incremental_history_and_transitions_equal_a_full_rebuild(
     work_dir = copy_of(work_dir, tmp_path)
     warehouse = work_dir / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as connection:
-        for table in INCREMENTAL:
-            connection.execute(f"create table main.{table} as select * from marts.{table}")
+        for table, schema in INCREMENTAL.items():
+            connection.execute(f"create table main.{table} as select * from {schema}.{table}")
     dbt(
         work_dir,
         "run",
@@ -111,43 +116,43 @@ def test_the_incremental_history_and_transitions_equal_a_full_rebuild(
         *INCREMENTAL,
         variables=variables,
     )
-    for table in INCREMENTAL:
+    for table, schema in INCREMENTAL.items():
         only_one_side = query(
             warehouse,
-            f"(select * from main.{table} except select * from marts.{table}) union all"
-            f" (select * from marts.{table} except select * from main.{table})",
+            f"(select * from main.{table} except select * from {schema}.{table}) union all"
+            f" (select * from {schema}.{table} except select * from main.{table})",
         )
         assert only_one_side == [], table
         assert query(warehouse, f"select count(*) from main.{table}")[0][0] > 0
-    # And the history's last date is fct_customer_rfm, with the same (cut-point) scoring.
-    dbt(
-        work_dir,
-        "test",
-        "--select",
-        "assert_segment_history_last_date_matches_rfm",
-        variables=variables,
-    )
 
 
-def test_a_list_of_as_of_dates_is_scored_at_those_dates_only(incremental_history, tmp_path):
+def test_a_list_of_as_of_dates_is_scored_at_those_dates_and_the_rfm_date(
+    incremental_history, tmp_path
+):
+    """Listed dates before each store's RFM as-of date, then that date; a date after the data
+    is not a date the RFM scores can be at, so it is left out."""
     work_dir, variables, _ = incremental_history
     work_dir = copy_of(work_dir, tmp_path)
     listed = {
         **variables,
-        "segment_history_as_of_dates": ["2011-09-01", "2011-03-15", "2011-03-15"],
+        "segment_history_as_of_dates": ["2011-09-01", "2011-03-15", "2011-03-15", "2012-06-01"],
     }
     dbt(
         work_dir,
         "run",
         "--full-refresh",
         "--select",
-        "fct_customer_segment_history",
+        "int_as_of_dates+",
+        "--exclude",
+        "path:models/ml",
         variables=listed,
     )
     dates = query(
-        work_dir / "warehouse.duckdb", f"select distinct as_of_date from {HISTORY} order by 1"
+        work_dir / "warehouse.duckdb",
+        f"select distinct as_of_date from {HISTORY} where store_id = 'online_retail' order by 1",
     )
-    assert dates == [(date(2011, 3, 15),), (date(2011, 9, 1),)]
+    rfm_date = monthly_as_of_dates(ONLINE_RETAIL_ROWS)[-1]
+    assert dates == [(date(2011, 3, 15),), (date(2011, 9, 1),), (rfm_date,)]
 
 
 @pytest.mark.parametrize("value", ["weekly", ["2021-02-30"], []])

@@ -1,5 +1,6 @@
-{#- Nothing is silently lost: per store, the raw files, the staging model, and the kept plus
-    rejected lines all hold the same number of lines. Fails with the stores where they differ. -#}
+{#- Nothing is silently lost: per store, the raw files, the judged lines (int_order_lines), and
+    the kept plus rejected lines all hold the same number of lines. Fails with the stores where
+    they differ. -#}
 with
 
 raw_counts as (
@@ -16,18 +17,12 @@ raw_counts as (
 
 ),
 
-staged_counts as (
+judged_counts as (
 
     select
         store_id,
-        count(*) as staged_lines
-    from {{ ref('stg_online_retail__order_lines') }}
-    group by store_id
-    union all
-    select
-        store_id,
-        count(*) as staged_lines
-    from {{ ref('stg_ecommerce__order_lines') }}
+        count(*) as judged_lines
+    from {{ ref('int_order_lines') }}
     group by store_id
 
 ),
@@ -57,11 +52,11 @@ compared as (
     select
         raw_counts.store_id,
         raw_counts.raw_lines,
-        coalesce(staged_counts.staged_lines, 0) as staged_lines,
+        coalesce(judged_counts.judged_lines, 0) as judged_lines,
         coalesce(kept_counts.kept_lines, 0) as kept_lines,
         coalesce(rejected_counts.rejected_lines, 0) as rejected_lines
     from raw_counts
-    left join staged_counts on raw_counts.store_id = staged_counts.store_id
+    left join judged_counts on raw_counts.store_id = judged_counts.store_id
     left join kept_counts on raw_counts.store_id = kept_counts.store_id
     left join rejected_counts on raw_counts.store_id = rejected_counts.store_id
 
@@ -69,5 +64,5 @@ compared as (
 
 select * from compared
 where
-    raw_lines <> staged_lines
+    raw_lines <> judged_lines
     or raw_lines <> kept_lines + rejected_lines

@@ -1,21 +1,32 @@
-{#- Incremental on DuckDB: a complete month's scores never change, so a run keeps every stored
-    as-of date but each store's latest (the month still open when it was scored), deletes that
-    one (pre-hook) and scores it and any later date again. `--full-refresh` scores every date.
-    On other targets it is a table: Spark's Parquet tables cannot delete rows. -#}
+{#- Every customer's RFM scores and segment at every as-of date of the spine (int_as_of_dates):
+    the values of int_customer_values at each date, scored against the store's customers at that
+    date; the last date is fct_customer_rfm's rows. Incremental on DuckDB: a complete month's
+    scores never change, so a run deletes each store's latest stored date (pre-hook) and scores
+    it and any later one again. `--full-refresh` scores every date. On other targets it is a
+    table: Spark's Parquet tables cannot delete rows. -#}
 {{ config(
     materialized='incremental' if target.type == 'duckdb' else 'table',
     on_schema_change='fail',
     pre_hook="{{ delete_each_stores_latest('as_of_date') }}",
 ) }}
 
-{%- set as_of_dates = segment_history_as_of_dates() -%}
-{%- set timestamp_type = api.Column.translate_type('timestamp') -%}
-
 with
 
-orders as (
+customer_values as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_customer_values') }}
+
+),
+
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
+customer_rfm as (
+
+    select * from {{ ref('fct_customer_rfm') }}
 
 ),
 
@@ -25,90 +36,8 @@ segment_map as (
 
 ),
 
--- The last as-of date is each store's fct_customer_rfm as-of date (computed the same way).
-store_bounds as (
-
-    select
-        store_id,
-        cast({{ dbt.date_trunc('month', 'min(ordered_at)') }} as date) as first_month,
-        cast(min(ordered_at) as date) as first_order_date,
-        {{ rfm_store_as_of_date('max(ordered_at)') }} as last_as_of_date
-    from orders
-    group by store_id
-
-),
-
-{% if as_of_dates == 'monthly' %}
-    -- 1200 months (a century) is the same fixed run of offsets as rpt_monthly_sales' spine.
-    month_offsets as (
-
-        {{ dbt.generate_series(1200) }}
-
-    ),
-
-    listed_as_of_dates as (
-
-        select
-            store_bounds.store_id,
-            cast({{ dbt.dateadd(
-                'month', 'month_offsets.generated_number', 'store_bounds.first_month'
-            ) }} as date) as as_of_date
-        from store_bounds
-        cross join month_offsets
-        where
-            {{ dbt.dateadd(
-                'month', 'month_offsets.generated_number', 'store_bounds.first_month'
-            ) }} < store_bounds.last_as_of_date
-        union all
-        select
-            store_id,
-            last_as_of_date as as_of_date
-        from store_bounds
-
-    ),
-{% else %}
-    listed_as_of_dates as (
-
-        select
-            store_bounds.store_id,
-            listed.as_of_date
-        from store_bounds
-        cross join (
-            {% for as_of_date in as_of_dates -%}
-                select cast('{{ as_of_date }}' as date) as as_of_date
-                {% if not loop.last %}union all{% endif %}
-            {% endfor %}
-        ) as listed
-
-    ),
-{% endif %}
-
--- Each as-of date closes a period that starts at the previous one (the first at the store's
--- first order): an order counts from the as-of date that closes its period onwards. The key
--- stands for the store and date in the scoring windows.
-as_of_dates as (
-
-    select
-        listed_as_of_dates.store_id,
-        listed_as_of_dates.as_of_date,
-        coalesce(
-            lag(listed_as_of_dates.as_of_date) over (
-                partition by listed_as_of_dates.store_id order by listed_as_of_dates.as_of_date
-            ),
-            store_bounds.first_order_date
-        ) as period_start,
-        row_number() over (
-            order by listed_as_of_dates.store_id, listed_as_of_dates.as_of_date
-        ) as as_of_date_key
-    from listed_as_of_dates
-    inner join store_bounds
-        on listed_as_of_dates.store_id = store_bounds.store_id
-
-),
-
--- The as-of dates this run scores: all of them, or on an incremental run those after each
--- store's latest stored date (the pre-hook has just deleted the one it had before).
-as_of_dates_to_score as (
+-- All dates, or on an incremental run those after each store's latest stored date.
+dates_to_score as (
 
     select as_of_dates.*
     from as_of_dates
@@ -116,124 +45,87 @@ as_of_dates_to_score as (
 
 ),
 
--- Purchase orders (returns do not count). The as-of dates are days, so the day of an order
--- decides where it counts, and recency needs only the day of the last one.
-purchases as (
+last_dates as (
 
     select
         store_id,
-        customer_id,
-        cast(ordered_at as date) as order_date,
-        amount
-    from orders
-    where not is_return
+        max(as_of_date_index) as as_of_date_index
+    from as_of_dates
+    group by store_id
 
 ),
 
--- The period of each day with orders, found on the few days rather than on every order.
-order_dates as (
-
-    select distinct
-        store_id,
-        order_date
-    from purchases
-
-),
-
-order_date_periods as (
+-- Each row of values holds from its date to the customer's next row (or the last date).
+value_ranges as (
 
     select
-        order_dates.store_id,
-        order_dates.order_date,
-        as_of_dates.as_of_date as period_end
-    from order_dates
+        customer_values.store_id,
+        customer_values.customer_id,
+        customer_values.frequency,
+        customer_values.monetary,
+        customer_values.last_purchase_at,
+        as_of_dates.as_of_date_index as first_index,
+        coalesce(
+            lead(as_of_dates.as_of_date_index) over (
+                partition by customer_values.store_id, customer_values.customer_id
+                order by as_of_dates.as_of_date_index
+            ),
+            last_dates.as_of_date_index + 1
+        ) as end_index
+    from customer_values
     inner join as_of_dates
         on
-            order_dates.store_id = as_of_dates.store_id
-            and order_dates.order_date >= as_of_dates.period_start
-            and order_dates.order_date < as_of_dates.as_of_date
+            customer_values.store_id = as_of_dates.store_id
+            and customer_values.from_as_of_date = as_of_dates.as_of_date
+    inner join last_dates
+        on customer_values.store_id = last_dates.store_id
+    where customer_values.frequency > 0
 
 ),
 
--- One row per customer and period they bought in, however many as-of dates follow.
-period_purchases as (
+-- One row per customer and date their values hold at: an equi-join on the date's index below,
+-- not a range join.
+value_dates as (
 
     select
-        purchases.store_id,
-        purchases.customer_id,
-        order_date_periods.period_end,
-        count(*) as orders,
-        sum(purchases.amount) as amount,
-        max(purchases.order_date) as last_purchase_date
-    from purchases
-    inner join order_date_periods
+        *,
+        {{ unnest_index_range('first_index', 'end_index') }} as as_of_date_index
+    from value_ranges
+
+),
+
+-- The earlier dates to score (the last date is fct_customer_rfm's).
+earlier_values as (
+
+    select
+        value_dates.store_id,
+        value_dates.customer_id,
+        dates_to_score.as_of_date,
+        value_dates.frequency,
+        value_dates.monetary,
+        {{ rfm_recency_days('value_dates.last_purchase_at', 'dates_to_score.as_of_date') }}
+            as recency_days
+    from value_dates
+    inner join dates_to_score
         on
-            purchases.store_id = order_date_periods.store_id
-            and purchases.order_date = order_date_periods.order_date
-    group by purchases.store_id, purchases.customer_id, order_date_periods.period_end
+            value_dates.store_id = dates_to_score.store_id
+            and value_dates.as_of_date_index = dates_to_score.as_of_date_index
+    where not dates_to_score.is_rfm_as_of_date
 
 ),
 
--- Running totals: a customer's values at the end of each period they bought in, which hold
--- until the end of the next period they buy in.
-running_values as (
-
-    select
-        store_id,
-        customer_id,
-        period_end,
-        lead(period_end) over (
-            partition by store_id, customer_id order by period_end
-        ) as next_period_end,
-        last_purchase_date,
-        sum(orders) over (
-            partition by store_id, customer_id order by period_end
-            rows between unbounded preceding and current row
-        ) as frequency,
-        sum(amount) over (
-            partition by store_id, customer_id order by period_end
-            rows between unbounded preceding and current row
-        ) as monetary
-    from period_purchases
-
-),
-
--- Only the columns the scores need, so that the windows below sort as little as possible.
-customer_values as (
-
-    select
-        as_of_dates_to_score.as_of_date_key,
-        running_values.customer_id,
-        cast(running_values.frequency as bigint) as frequency,
-        cast(running_values.monetary as {{ money_type() }}) as monetary,
-        {{ rfm_recency_days(
-            'running_values.last_purchase_date', 'as_of_dates_to_score.as_of_date'
-        ) }} as recency_days
-    from running_values
-    inner join as_of_dates_to_score
-        on
-            running_values.store_id = as_of_dates_to_score.store_id
-            and running_values.period_end <= as_of_dates_to_score.as_of_date
-            and (
-                running_values.next_period_end is null
-                or running_values.next_period_end > as_of_dates_to_score.as_of_date
-            )
-
-),
-
--- Scored against the store's customers at the same as-of date, as fct_customer_rfm scores.
 scored as (
 
-    {{ rfm_scores('customer_values', partition_by=['as_of_date_key']) }}
+    {{ rfm_scores('earlier_values') }}
 
 ),
 
-segmented as (
+earlier_segments as (
 
     select
-        as_of_dates_to_score.store_id,
+        scored.store_id,
         scored.customer_id,
-        as_of_dates_to_score.as_of_date,
+        scored.as_of_date,
         scored.recency_days,
         scored.frequency,
         scored.monetary,
@@ -243,13 +135,41 @@ segmented as (
         {{ rfm_cell('scored.r_score', 'scored.f_score', 'scored.m_score') }} as rfm_cell,
         segment_map.segment
     from scored
-    inner join as_of_dates_to_score
-        on scored.as_of_date_key = as_of_dates_to_score.as_of_date_key
     left join segment_map
         on
             scored.r_score = segment_map.r_score
             and scored.f_score = segment_map.f_score
 
+),
+
+last_segments as (
+
+    select
+        customer_rfm.store_id,
+        customer_rfm.customer_id,
+        customer_rfm.as_of_date,
+        customer_rfm.recency_days,
+        customer_rfm.frequency,
+        customer_rfm.monetary,
+        customer_rfm.r_score,
+        customer_rfm.f_score,
+        customer_rfm.m_score,
+        customer_rfm.rfm_cell,
+        customer_rfm.segment
+    from customer_rfm
+    inner join dates_to_score
+        on
+            customer_rfm.store_id = dates_to_score.store_id
+            and customer_rfm.as_of_date = dates_to_score.as_of_date
+
+),
+
+segment_history as (
+
+    select * from earlier_segments
+    union all
+    select * from last_segments
+
 )
 
-select * from segmented
+select * from segment_history
