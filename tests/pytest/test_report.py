@@ -1,27 +1,35 @@
-"""The HTML report (retail_warehouse/report.py): it renders in a real browser without script
-errors or network requests, and the numbers it shows are the marts' numbers.
+"""The HTML report (retail_warehouse/report/): it renders in a real browser without script
+errors or network requests, the numbers it shows are the models' numbers, it reads them
+without computing any of its own, and its readings leave partial periods out.
 
 The warehouse is a full build (Python models included, dbt's own tests left out) of a slice of
 the bundled data: every SLICE-th customer of both stores, so every section has data.
-The browser test drives Debian's Chromium (retail_warehouse/report_browser.py); without it the
-test is skipped locally and fails in CI (CI=true), where `.ci/run` installs it.
+The browser tests drive Debian's Chromium (retail_warehouse/report/browser.py); without it they
+are skipped locally and fail in CI (CI=true), where `.ci/run` installs it.
 """
 
+import calendar
 import csv
+import datetime as dt
 import gzip
 import html
 import json
 import os
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from dbt_project_runner import PROJECT_DIR
 from small_warehouse import DBT, dbt_env, dbt_paths, quick_build, run, write_inputs
 
-from retail_warehouse import report, report_browser
+from retail_warehouse import report
+from retail_warehouse.report import browser
+from retail_warehouse.report.sections import SECTIONS, HistorySection
+from retail_warehouse.report.warehouse import Warehouse
 
 SLICE = 5
 STORES = ["online_retail", "ecommerce"]
@@ -68,14 +76,21 @@ def warehouse(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def report_file(warehouse, tmp_path_factory) -> Path:
+def report_run(warehouse, tmp_path_factory) -> tuple[Path, str]:
+    """`python -m retail_warehouse.report`, run from another directory than the project's, so
+    that its templates and static files are found as package files: the file and its stderr."""
     out = tmp_path_factory.mktemp("report_out") / "report.html"
+    env = {**dbt_env(warehouse, out.parent), "PYTHONPATH": str(PROJECT_DIR)}
     completed = run(
-        [sys.executable, "-m", "retail_warehouse.report", "--out", str(out)],
-        dbt_env(warehouse, out.parent),
+        [sys.executable, "-m", "retail_warehouse.report", "--out", str(out)], env, cwd=out.parent
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    return out
+    return out, completed.stderr
+
+
+@pytest.fixture(scope="module")
+def report_file(report_run) -> Path:
+    return report_run[0]
 
 
 def query(warehouse: Path, sql: str, params=None) -> list[dict]:
@@ -86,16 +101,19 @@ def query(warehouse: Path, sql: str, params=None) -> list[dict]:
 
 
 class ReportPage(HTMLParser):
-    """What the page holds, read from the file: each chart's figure JSON and reading, each
-    section's notes, and the header figures of each store."""
+    """What the page holds, read from the file: each chart's figure JSON, its variants and its
+    reading, each section's notes, the header figures of each store, and every table with an
+    id (a row is its cells; a cell is its text, or the texts of its list items)."""
 
     def __init__(self, text: str):
         super().__init__()
-        self.figures, self.readings, self.kpis, self.notes = {}, {}, {}, []
-        self.chart_ids: list[str] = []
+        self.figures, self.variants, self.readings, self.kpis = {}, {}, {}, {}
+        self.notes, self.chart_ids = [], []
+        self.tables: dict[str, list[list]] = {}
         self._store = None
         self._capture = None
         self._buffer = []
+        self._table = None
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
@@ -105,8 +123,20 @@ class ReportPage(HTMLParser):
             self._store = attrs["data-store"]
         if tag == "div" and "chart" in classes:
             self.chart_ids.append(attrs["id"])
+        if tag == "table" and attrs.get("id"):
+            self._table = self.tables.setdefault(attrs["id"], [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag == "td" and self._table is not None:
+            self._table[-1].append("")
+        elif tag == "ol" and self._table is not None:
+            self._table[-1][-1] = []
+        elif tag == "li" and self._table is not None:
+            self._table[-1][-1].append("")
         if tag == "script" and "figure" in classes:
             self._begin(("figure", attrs["data-chart"]))
+        elif tag == "script" and "variants" in classes:
+            self._begin(("variants", attrs["data-chart"]))
         elif tag == "p" and "reading" in classes:
             self._begin(("reading", attrs["data-chart"]))
         elif tag == "p" and "missing" in classes:
@@ -120,8 +150,17 @@ class ReportPage(HTMLParser):
     def handle_data(self, data):
         if self._capture:
             self._buffer.append(data)
+        if self._table and self._table[-1:] and self._table[-1] and data.strip():
+            cell = self._table[-1][-1]
+            if isinstance(cell, list):
+                cell[-1] += data
+            else:
+                self._table[-1][-1] = cell + data
 
     def handle_endtag(self, tag):
+        if tag == "table" and self._table is not None:
+            self._table[:] = [row for row in self._table if row]  # the header row has no td
+            self._table = None
         if not self._capture or tag not in {"script", "p", "div"}:
             return
         if self._capture[0] == "kpi" and tag == "div":
@@ -130,6 +169,8 @@ class ReportPage(HTMLParser):
             self.kpis.setdefault(self._capture[1], {})[label] = value
         elif self._capture[0] == "figure" and tag == "script":
             self.figures[self._capture[1]] = json.loads(self._buffer_text())
+        elif self._capture[0] == "variants" and tag == "script":
+            self.variants[self._capture[1]] = json.loads(self._buffer_text())
         elif self._capture[0] == "reading" and tag == "p":
             self.readings[self._capture[1]] = self._buffer_text()
         elif self._capture[0] == "note" and tag == "p":
@@ -171,15 +212,15 @@ CHART_STATE = """chart => {
 
 @pytest.fixture(scope="module")
 def browser_page():
-    if not report_browser.chromium_path().exists():
+    if not browser.chromium_path().exists():
         message = (
-            f"Chromium not at {report_browser.chromium_path()}: apt-get install chromium "
+            f"Chromium not at {browser.chromium_path()}: apt-get install chromium "
             "(.ci/run does it) or set CHROMIUM_PATH"
         )
         if os.environ.get("CI", "").lower() in {"true", "1"}:
             pytest.fail(message)
         pytest.skip(message)
-    with report_browser.chromium_page() as browser_page:
+    with browser.chromium_page() as browser_page:
         yield browser_page
 
 
@@ -196,7 +237,7 @@ def test_every_chart_renders_in_chromium_without_errors(browser_page, report_fil
     rendered = {}
     for store in STORES:
         browser_page.click(f'nav.stores button[data-store="{store}"]')
-        report_browser.wait_for_charts(browser_page, store)
+        browser.wait_for_charts(browser_page, store)
         assert browser_page.is_visible(f'section.store[data-store="{store}"]')
         for chart in browser_page.query_selector_all(f'section.store[data-store="{store}"] .chart'):
             rendered[chart.get_attribute("id")] = chart.evaluate(CHART_STATE)
@@ -228,17 +269,39 @@ REQUIRED_CHARTS = [
     "crosstab-k5",
     "monthly-sales",
     "countries",
+    "transitions-sankey",
+    "transitions-shares",
     "rec-eval",
 ]
 
 
-# --- the numbers shown are the marts' numbers ---------------------------------------------------
+def test_the_month_selector_redraws_the_sankey_with_that_months_moves(
+    browser_page, report_file, page
+):
+    chart_id = f"{STORE}-transitions-sankey"
+    variants = page.variants[chart_id]
+    browser_page.goto(report_file.as_uri())
+    browser_page.click(f'nav.stores button[data-store="{STORE}"]')
+    browser.wait_for_charts(browser_page, STORE)
+    select = f'select.variant[data-chart="{chart_id}"]'
+    options = browser_page.eval_on_selector_all(f"{select} option", "os => os.map(o => o.text)")
+    assert options == [variant["label"] for variant in variants]
+    assert browser_page.eval_on_selector(select, "s => s.selectedIndex") == len(variants) - 1
+    browser_page.select_option(select, index=0)
+    drawn = browser_page.eval_on_selector(f"#{chart_id}", "c => c.data[0].link.value")
+    reading = browser_page.text_content(f'p.reading[data-chart="{chart_id}"]')
+    first = variants[0]
+    assert drawn == first["figure"]["data"][0]["link"]["value"]
+    assert reading == first["reading"] and first["reading"] != variants[-1]["reading"]
+
+
+# --- the numbers shown are the models' numbers ---------------------------------------------------
 
 STORE = "online_retail"
 
 
-def traces(page: ReportPage, name: str) -> list[dict]:
-    return page.figures[f"{STORE}-{name}"]["data"]
+def traces(page: ReportPage, name: str, store: str = STORE) -> list[dict]:
+    return page.figures[f"{store}-{name}"]["data"]
 
 
 def test_segments_shown_are_the_segment_summary(warehouse, page, report_file):
@@ -268,6 +331,35 @@ def test_segments_shown_are_the_segment_summary(warehouse, page, report_file):
         assert html.escape(row["recommended_action"]) in text
 
 
+def test_the_treemaps_carry_a_legend_of_every_segment(warehouse, page):
+    for store in STORES:
+        currency = store_currency(warehouse, store)
+        rows = query(
+            warehouse,
+            "select segment, customers, share_of_customers, revenue::double as revenue,"
+            " share_of_revenue from marts.rpt_segment_summary"
+            " where store_id = ? and segmentation = 'rfm_segment'",
+            [store],
+        )
+        legend = {cells[0]: cells[1:] for cells in page.tables[f"{store}-segment-legend"]}
+        assert legend == {
+            r["segment"]: [
+                f"{r['customers']:,}",
+                f"{r['share_of_customers']:.1%}",
+                f"{currency}{r['revenue']:,.0f}",
+                f"{r['share_of_revenue']:.1%}",
+            ]
+            for r in rows
+        }
+
+
+def store_currency(warehouse: Path, store: str) -> str:
+    (row,) = query(
+        warehouse, "select currency_symbol from marts.rpt_stores where store_id = ?", [store]
+    )
+    return row["currency_symbol"]
+
+
 def test_header_figures_are_the_store_summary(warehouse, page):
     (summary,) = query(
         warehouse, "select * from marts.rpt_store_summary where store_id = ?", [STORE]
@@ -275,6 +367,22 @@ def test_header_figures_are_the_store_summary(warehouse, page):
     assert page.kpis[STORE]["customers"] == f"{summary['customers']:,}"
     assert page.kpis[STORE]["orders"] == f"{summary['orders']:,}"
     assert page.kpis[STORE]["net revenue"] == f"£{summary['revenue']:,.0f}"
+
+
+def test_every_stores_amounts_carry_its_currency(warehouse, page, report_file):
+    """The var `stores` names each store's currency; no amount is left as plain 'money'."""
+    settings = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["stores"]
+    for store in STORES:
+        (summary,) = query(
+            warehouse, "select revenue from marts.rpt_store_summary where store_id = ?", [store]
+        )
+        symbol = settings[store]["currency_symbol"]
+        assert store_currency(warehouse, store) == symbol
+        assert page.kpis[store]["net revenue"] == f"{symbol}{summary['revenue']:,.0f}"
+        (revenue, *_) = traces(page, "monthly-sales", store)
+        assert revenue["name"] == f"net revenue ({settings[store]['currency']})"
+    body = report_file.read_text(encoding="utf-8").split("</head>", 1)[1]
+    assert " money" not in body
 
 
 def test_rfm_grid_and_cells_are_the_rfm_cells(warehouse, page):
@@ -302,6 +410,11 @@ def test_rfm_grid_and_cells_are_the_rfm_cells(warehouse, page):
     shown = dict(zip(large["x"] + small["x"], large["y"] + small["y"], strict=True))
     assert shown == {c["rfm_cell"]: c["customers"] for c in cells}
     assert set(large["x"]) == {c["rfm_cell"] for c in cells if c["is_large_enough_to_act_on"]}
+    populated = sum(1 for c in cells if c["customers"])
+    acted_on = sum(1 for c in cells if c["is_large_enough_to_act_on"])
+    assert page.readings[f"{STORE}-rfm-cells"].startswith(
+        f"{populated} of the 125 cells have customers and {acted_on} have the"
+    )
 
 
 def test_cluster_charts_are_the_ml_tables(warehouse, page):
@@ -356,10 +469,6 @@ def test_sales_charts_are_the_sales_reports(warehouse, page):
     assert revenue["x"] == [m["order_month"].isoformat() for m in months]
     assert revenue["y"] == pytest.approx([m["revenue"] for m in months])
     assert customers["y"] == [m["customers"] for m in months]
-    peak = max(months, key=lambda m: m["revenue"])
-    assert page.readings[f"{STORE}-monthly-sales"].startswith(
-        f"{peak['order_month']:%B %Y} is the peak month: £{peak['revenue']:,.0f} of net revenue"
-    )
     countries = query(
         warehouse,
         "select country, revenue::double as revenue, share_of_revenue"
@@ -373,6 +482,170 @@ def test_sales_charts_are_the_sales_reports(warehouse, page):
     assert page.readings[f"{STORE}-countries"].startswith(
         f"{first['country']} brings {first['share_of_revenue']:.1%} of revenue"
     )
+
+
+def complete_months(warehouse: Path, store: str) -> set[dt.date]:
+    """The months the store's orders cover from the first day to the last, worked out here from
+    the first and last order, independently of rpt_stores."""
+    (summary,) = query(
+        warehouse,
+        "select first_order_at, last_order_at from marts.rpt_store_summary where store_id = ?",
+        [store],
+    )
+    months = query(
+        warehouse, "select order_month from marts.rpt_monthly_sales where store_id = ?", [store]
+    )
+    first, last = summary["first_order_at"].date(), summary["last_order_at"].date()
+
+    def month_end(month: dt.date) -> dt.date:
+        return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+    return {
+        m["order_month"]
+        for m in months
+        if first <= m["order_month"] and month_end(m["order_month"]) <= last
+    }
+
+
+def test_partial_months_are_marked_and_left_out_of_the_highest_and_lowest(warehouse, page):
+    """Online Retail's orders end on 9 December 2011: that month is hatched, and neither the
+    peak nor the lowest month, though its revenue is the lowest of all."""
+    for store in STORES:
+        complete = complete_months(warehouse, store)
+        months = query(
+            warehouse,
+            "select order_month, revenue::double as revenue from marts.rpt_monthly_sales"
+            " where store_id = ? order by order_month",
+            [store],
+        )
+        (revenue, *_) = traces(page, "monthly-sales", store)
+        hatched = {
+            dt.date.fromisoformat(x)
+            for x, shape in zip(revenue["x"], revenue["marker"]["pattern"]["shape"], strict=True)
+            if shape
+        }
+        assert hatched == {m["order_month"] for m in months} - complete
+        peak = max((m for m in months if m["order_month"] in complete), key=lambda m: m["revenue"])
+        low = min((m for m in months if m["order_month"] in complete), key=lambda m: m["revenue"])
+        reading = page.readings[f"{store}-monthly-sales"]
+        assert reading.startswith(f"{peak['order_month']:%B %Y} is the peak month")
+        assert f"the lowest complete month is {low['order_month']:%B %Y}" in reading
+    assert dt.date(2011, 12, 1) not in complete_months(warehouse, STORE)
+    assert "Left out as partial: December 2011" in page.readings[f"{STORE}-monthly-sales"]
+
+
+def month_pairs(warehouse: Path, store: str) -> list[dict]:
+    """Pairs of as-of dates that span one calendar month, worked out here."""
+    pairs = query(
+        warehouse,
+        "select from_as_of_date, to_as_of_date, customers, stayed_share"
+        " from marts.rpt_segment_transition_summary where store_id = ? order by to_as_of_date",
+        [store],
+    )
+
+    def next_month(day: dt.date) -> dt.date:
+        return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+    return [
+        p
+        for p in pairs
+        if p["from_as_of_date"].day == 1 and p["to_as_of_date"] == next_month(p["from_as_of_date"])
+    ]
+
+
+def test_segment_transitions_compare_complete_months_only(warehouse, page):
+    """The month selector lists every complete month and nothing else (not Online Retail's
+    9 days of December 2011); each month's Sankey is that pair's rpt_segment_transitions, and
+    the latest complete month is shown first."""
+    chart_id = f"{STORE}-transitions-sankey"
+    pairs = month_pairs(warehouse, STORE)
+    variants = page.variants[chart_id]
+    assert [v["label"] for v in variants] == [f"{p['from_as_of_date']:%B %Y}" for p in pairs]
+    for pair, variant in zip(pairs, variants, strict=True):
+        moves = query(
+            warehouse,
+            "select from_segment, to_segment, customers from marts.rpt_segment_transitions"
+            " where store_id = ? and from_as_of_date = ? and to_as_of_date = ?",
+            [STORE, pair["from_as_of_date"], pair["to_as_of_date"]],
+        )
+        (sankey,) = variant["figure"]["data"]
+        labels = sankey["node"]["label"]
+        link = sankey["link"]
+        shown = {
+            (labels[s], labels[t]): v
+            for s, t, v in zip(link["source"], link["target"], link["value"], strict=True)
+        }
+        assert shown == {(m["from_segment"], m["to_segment"]): m["customers"] for m in moves}
+        assert variant["reading"].startswith(
+            f"In {pair['from_as_of_date']:%B %Y} ({pair['from_as_of_date']:%Y-%m-%d} to "
+            f"{pair['to_as_of_date']:%Y-%m-%d}), of the {pair['customers']:,} customers scored "
+            f"at both dates {pair['stayed_share']:.1%} kept their segment"
+        )
+    assert page.figures[chart_id] == variants[-1]["figure"]
+    assert page.readings[chart_id] == variants[-1]["reading"]
+    last = query(
+        warehouse,
+        "select max(to_as_of_date) as last from marts.rpt_segment_transition_summary"
+        " where store_id = ?",
+        [STORE],
+    )[0]["last"]
+    assert last == dt.date(2011, 12, 10) and pairs[-1]["to_as_of_date"] < last
+    shares = page.readings[f"{STORE}-transitions-shares"]
+    assert shares.startswith("Across the complete months")
+    assert "Left out as partial: 2011-12-01 to 2011-12-10 (9 days)" in shares
+
+
+def test_recommendations_show_real_examples_by_name(warehouse, page):
+    """Each example customer's last purchases and first recommendations, by the names their
+    purchase lines carry most often."""
+    for store in STORES:
+        rows = query(
+            warehouse,
+            "select customer_id, segment, item_list, item_rank, item_id, item_name,"
+            " recommendation_source from marts.rpt_recommendation_examples where store_id = ?"
+            " order by customer_id, item_list, item_rank",
+            [store],
+        )
+        (default,) = query(
+            warehouse,
+            "select distinct algorithm from ml.ml_recommendation_eval"
+            " where store_id = ? and is_default",
+            [store],
+        )
+        table = {cells[1]: cells for cells in page.tables[f"{store}-rec-examples"]}
+        customers = {r["customer_id"] for r in rows}
+        assert set(table) == customers and len(customers) >= 5
+        for customer in customers:
+            segment, _, bought, recommended = table[customer]
+            mine = [r for r in rows if r["customer_id"] == customer]
+            assert segment == mine[0]["segment"]
+            assert bought == [r["item_name"] for r in mine if r["item_list"] == "bought"]
+            # A fallback says where it came from, after the name.
+            assert recommended == [
+                r["item_name"]
+                + ("" if source == default["algorithm"] else f" ({source.replace('_', ' ')})")
+                for r in mine
+                if r["item_list"] == "recommended"
+                for source in [r["recommendation_source"]]
+            ]
+            top = query(
+                warehouse,
+                "select item_id from ml.ml_customer_recommendations"
+                " where store_id = ? and customer_id = ? order by recommendation_rank limit 5",
+                [store, customer],
+            )
+            assert [r["item_id"] for r in mine if r["item_list"] == "recommended"] == [
+                t["item_id"] for t in top
+            ]
+        for row in rows:
+            names = query(
+                warehouse,
+                "select item_name, count(*) as lines from intermediate.int_order_lines_cleaned"
+                " where store_id = ? and item_id = ? and not is_return group by item_name"
+                " order by lines desc, item_name limit 1",
+                [store, row["item_id"]],
+            )
+            assert row["item_name"] == names[0]["item_name"]
 
 
 def test_recommendation_evaluation_is_the_eval_table(warehouse, page):
@@ -396,38 +669,48 @@ def test_recommendation_evaluation_is_the_eval_table(warehouse, page):
     )
 
 
-def test_segment_transitions_are_the_history_marts(warehouse, page):
-    tables = {
-        row["table_name"] for row in query(warehouse, "select table_name from duckdb_tables()")
-    }
-    if not set(report.StoreReport.HISTORY_TABLES) <= {f"marts.{t}" for t in tables}:
-        pytest.skip("the segment-history models are not in this project")
-    (last,) = query(
-        warehouse,
-        "select * from marts.rpt_segment_transition_summary where store_id = ?"
-        " order by to_as_of_date desc limit 1",
-        [STORE],
-    )
-    moves = query(
-        warehouse,
-        "select from_segment, to_segment, customers from marts.rpt_segment_transitions"
-        " where store_id = ? and to_as_of_date = ?",
-        [STORE, last["to_as_of_date"]],
-    )
-    (sankey,) = traces(page, "transitions-sankey")
-    labels = sankey["node"]["label"]
-    shown = {
-        (labels[s], labels[t]): v
-        for s, t, v in zip(
-            sankey["link"]["source"], sankey["link"]["target"], sankey["link"]["value"], strict=True
-        )
-    }
-    assert shown == {(m["from_segment"], m["to_segment"]): m["customers"] for m in moves}
-    assert page.readings[f"{STORE}-transitions-sankey"].startswith(
-        f"From {last['from_as_of_date']:%Y-%m-%d} to {last['to_as_of_date']:%Y-%m-%d}, of the "
-        f"{last['customers']:,} customers scored at both dates {last['stayed_share']:.1%} kept "
-        "their segment"
-    )
+# --- how the report reads and is run ---------------------------------------------------------
+
+# An aggregate or a grouping in a query the report sends: it would be computing, not selecting.
+COMPUTING = re.compile(r"\b(group\s+by|sum|avg|count|min|max|median|quantile\w*)\b\s*\(?", re.I)
+TABLE = re.compile(r"\b(?:from|join)\s+(\w+)\.(\w+)", re.I)
+
+
+def test_the_report_selects_from_report_and_ml_models_only(warehouse, monkeypatch):
+    """Every query the report sends reads rpt_ or ml_ tables, and none aggregates."""
+    sent = []
+    rows = Warehouse.rows
+
+    def recording(self, sql, params=None):
+        sent.append(sql)
+        return rows(self, sql, params)
+
+    monkeypatch.setattr(Warehouse, "rows", recording)
+    report.build_report(warehouse)
+    assert sent
+    for sql in sent:
+        if "duckdb_tables()" in sql:
+            continue
+        assert not COMPUTING.search(sql), sql
+        tables = TABLE.findall(sql)
+        assert tables, sql
+        for schema, table in tables:
+            assert (schema, table.split("_")[0]) in {("marts", "rpt"), ("ml", "ml")}, sql
+
+
+def test_the_html_report_exposure_lists_what_the_report_reads():
+    exposures = yaml.safe_load((PROJECT_DIR / "models/_exposures.yml").read_text())["exposures"]
+    (exposure,) = [e for e in exposures if e["name"] == "html_report"]
+    declared = {re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in exposure["depends_on"]}
+    assert declared == {table.split(".")[1] for table in report.tables_read()}
+
+
+def test_each_store_and_section_is_reported_on_stderr(report_run):
+    _, stderr = report_run
+    for store in STORES:
+        for section in SECTIONS:
+            assert re.search(rf"^report: {store}: {re.escape(section.title)} \d", stderr, re.M)
+    assert re.search(r"report\.html: [\d.]+ MB in [\d.]+ s$", stderr.strip())
 
 
 def test_the_report_is_one_file_that_needs_no_network(report_file):
@@ -441,7 +724,7 @@ def test_without_the_history_models_the_section_says_so(warehouse, tmp_path):
     copy = tmp_path / "warehouse.duckdb"
     copy.write_bytes(warehouse.read_bytes())
     with duckdb.connect(str(copy)) as connection:
-        for table in report.StoreReport.HISTORY_TABLES:
+        for table in HistorySection.tables:
             connection.execute(f"drop table if exists {table}")
     page = ReportPage(report.build_report(copy))
     for store in STORES:

@@ -1,5 +1,6 @@
-{#- Each scheme of rpt_segment_summary, and the 125 cells of rpt_rfm_cells, hold every scored
-    customer and all their revenue exactly once. Fails with the store and report that differ. -#}
+{#- Each scheme of rpt_segment_summary, the 125 cells of rpt_rfm_cells and the 25 of
+    rpt_rf_grid hold every scored customer and all their revenue exactly once. Fails with the
+    store and report that differ. -#}
 with
 
 customer_rfm as (
@@ -29,6 +30,14 @@ report_totals as (
         sum(customers) as customers,
         sum(revenue) as revenue
     from {{ ref('rpt_rfm_cells') }}
+    group by store_id
+    union all
+    select
+        store_id,
+        'rf_grid' as report,
+        sum(customers) as customers,
+        sum(revenue) as revenue
+    from {{ ref('rpt_rf_grid') }}
     group by store_id
 
 )

@@ -1,6 +1,6 @@
-"""Headless Chromium for the HTML report: its browser test and the README's screenshot.
+"""Headless Chromium for the HTML report: its browser test and the docs' screenshot.
 
-    python -m retail_warehouse.report_browser target/report.html docs/report_screenshot.png
+    python -m retail_warehouse.report.browser target/report.html docs/report_screenshot.png
 
 Drives the machine's Chromium (Debian's package `chromium`, /usr/bin/chromium; env
 CHROMIUM_PATH for another) through Playwright, which is never asked to download a browser of
