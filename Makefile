@@ -55,9 +55,10 @@ MF_VENV ?= $(VENV)/metricflow
 .PHONY: docs docs-serve export diff metricflow-install metrics slim-ci-state slim-ci
 
 # The documentation site, offline: target/static_index.html is one self-contained file (open it
-# in a browser); `make docs-serve` serves target/ on http://localhost:8080 instead.
+# in a browser); `make docs-serve` serves target/ on http://localhost:8080 instead. It opens the
+# warehouse read-only, so it works next to a BI tool holding the file open.
 docs: install
-	$(BIN)/dbt docs generate --static
+	$(BIN)/python scripts/read_only_warehouse.py $(BIN)/dbt docs generate --static
 
 docs-serve: docs
 	$(BIN)/dbt docs serve --port 8080
@@ -90,7 +91,7 @@ metricflow-install: $(MF_VENV)/.installed
 
 metrics: metricflow-install
 	$(BIN)/dbt parse
-	$(MF_VENV)/bin/mf query --metrics customers,revenue,orders,revenue_per_customer,average_order_value,share_of_revenue \
+	$(BIN)/python scripts/read_only_warehouse.py $(MF_VENV)/bin/mf query --metrics customers,revenue,orders,revenue_per_customer,average_order_value,share_of_revenue \
 		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment
 
 # Slim CI: save the manifest of the base (e.g. on main), then build only what changed.
