@@ -19,7 +19,7 @@ install: $(BIN)/.installed
 
 build: install dbt-build
 
-test: install lint dbt-build pytest spark-test
+test: install lint dbt-build duckdb-client-check pytest spark-test
 
 # Extra dbt arguments for build, load and slim-ci, e.g. DBT_ARGS="--exclude resource_type:test".
 DBT_ARGS ?=
@@ -35,9 +35,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models tests/singular
 
-# MetricFlow's own environment comes first so that the semantic-layer tests run, not skip.
-pytest: install metricflow-install
-	MF_BIN=$(MF_VENV)/bin/mf $(BIN)/pytest
+# MetricFlow's and the older DuckDB's environments come first so that their tests run, not skip.
+pytest: install metricflow-install duckdb-client-install
+	MF_BIN=$(MF_VENV)/bin/mf OLD_DUCKDB_PYTHON=$(DUCKDB_CLIENT_VENV)/bin/python $(BIN)/pytest
 
 # Regenerates the bundled e-commerce sample (the files in data/ecommerce are this command's output).
 sample-data: install
@@ -146,6 +146,23 @@ load: install
 
 bench: install
 	$(BIN)/python benchmarks/full_scale_benchmark.py --work-dir "$$BENCH_DIR" $(BENCH_ARGS)
+
+# An older DuckDB (requirements-duckdb-client.txt) in its own environment, and the check that it
+# reads every table of marts and ml in the built warehouse (docs/bi-access-and-safe-builds.md).
+DUCKDB_CLIENT_VENV ?= $(VENV)/duckdb-client
+
+.PHONY: duckdb-client-install duckdb-client-check
+
+$(DUCKDB_CLIENT_VENV)/.installed: requirements-duckdb-client.txt
+	$(PYTHON) -m venv $(DUCKDB_CLIENT_VENV)
+	$(DUCKDB_CLIENT_VENV)/bin/pip install --quiet --disable-pip-version-check \
+		--requirement requirements-duckdb-client.txt
+	touch $@
+
+duckdb-client-install: $(DUCKDB_CLIENT_VENV)/.installed
+
+duckdb-client-check: duckdb-client-install
+	$(DUCKDB_CLIENT_VENV)/bin/python scripts/check_duckdb_client.py
 
 clean:
 	rm -rf target logs warehouse.duckdb warehouse.duckdb.wal .warehouse-build
