@@ -35,8 +35,9 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint models tests/singular
 
-# MetricFlow's and the older DuckDB's environments come first so that their tests run, not skip.
-pytest: install metricflow-install duckdb-client-install
+# MetricFlow's, the older DuckDB's and Spark's environments come first so that their tests run,
+# not skip.
+pytest: install metricflow-install duckdb-client-install install-spark
 	MF_BIN=$(MF_VENV)/bin/mf OLD_DUCKDB_PYTHON=$(DUCKDB_CLIENT_VENV)/bin/python $(BIN)/pytest
 
 # Regenerates the bundled e-commerce sample (the files in data/ecommerce are this command's output).

@@ -1,8 +1,11 @@
-"""Fixtures shared by the safe-build, reader and client tests."""
+"""Fixtures shared by the safe-build, reader and client tests, and the check that the test run
+leaves no process listening on the network."""
 
+import os
 import shutil
 
 import pytest
+from listening_sockets import descendants, listeners
 from small_warehouse import run, write_inputs
 from warehouse_commands import build_swap_command, command_env
 
@@ -25,3 +28,11 @@ def warehouse_copy(swapped_build, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(swapped_build[0], warehouse)
     return warehouse
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_listener_left():
+    """Nothing a test started may still listen on a port when the run ends."""
+    yield
+    left = [str(listener) for listener in listeners(descendants(os.getpid()))]
+    assert not left, f"processes started by the tests still listen on: {', '.join(left)}"
