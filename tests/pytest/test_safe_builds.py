@@ -3,7 +3,9 @@ up with a message), `make load` through the same build-and-swap as `make build` 
 moment leaves the previous warehouse whole, and loads stay incremental), and clear errors for
 paths, memory and spill settings (docs/bi-access-and-safe-builds.md)."""
 
+import os
 import re
+import signal
 import sys
 
 import duckdb
@@ -84,6 +86,24 @@ def test_a_second_build_gives_up_with_a_message_after_the_lock_timeout(warehouse
     assert LOCK_VAR in message and f"pid {first.pid}" in message
     assert first.returncode == 0, first_output
     assert customers(warehouse_copy) == 10
+
+
+def test_a_killed_build_swap_keeps_the_lock_until_its_dbt_run_has_ended(warehouse_copy, tmp_path):
+    """dbt inherits the lock: no later build may delete the files an orphaned dbt still writes."""
+    before = warehouse_copy.read_bytes()
+    variables = write_inputs(tmp_path / "input", with_new_customer=True)
+    env = command_env(warehouse_copy, tmp_path)
+    first = start(build_swap_command(tmp_path / "first", variables), env)
+    read_until(first, dbt_started)
+    os.kill(first.pid, signal.SIGKILL)  # build_swap alone: its dbt goes on
+    first.wait()
+    second = run(build_swap_command(tmp_path / "second", variables), {**env, LOCK_VAR: "0"})
+    first.communicate()  # the orphaned dbt has closed its output: it has ended
+
+    assert second.returncode != 0
+    assert LOCK_VAR in second.stderr and "Running with dbt" not in second.stdout
+    assert (tmp_path / ".warehouse-build" / "warehouse.duckdb.build" / "warehouse.duckdb").exists()
+    assert warehouse_copy.read_bytes() == before, "nobody swaps an orphaned build in"
 
 
 # --- make load: build and swap ------------------------------------------------------------------
