@@ -21,9 +21,10 @@
 
 
 {#- on-run-start hook: checks every raw file, then (re)creates one view per source in the raw
-    schema with two extra columns, source_file and source_row_number (1 = first data row). -#}
+    schema with two extra columns, source_file and source_row_number (1 = first data row).
+    Skipped when the warehouse is opened read-only (make docs): the views are in it already. -#}
 {% macro register_raw_sources() %}
-    {% if execute %}
+    {% if execute and not warehouse_is_read_only() %}
         {% do run_query('create schema if not exists ' ~ var('raw_schema')) %}
         {% for source_name, spec in raw_sources().items() %}
             {% set path = var(spec.path_var) %}
@@ -33,6 +34,21 @@
             {% do run_query(raw_source_view_sql(source_name, spec, files)) %}
         {% endfor %}
     {% endif %}
+{% endmacro %}
+
+
+{% macro warehouse_is_read_only() %}
+    {{ return(adapter.dispatch('warehouse_is_read_only')()) }}
+{% endmacro %}
+
+{% macro default__warehouse_is_read_only() %}
+    {{ return(false) }}
+{% endmacro %}
+
+{#- WAREHOUSE_ACCESS_MODE=read_only (profiles/profiles.yml). -#}
+{% macro duckdb__warehouse_is_read_only() %}
+    {% set mode = run_query("select current_setting('access_mode')").columns[0].values()[0] %}
+    {{ return(mode | lower == 'read_only') }}
 {% endmacro %}
 
 

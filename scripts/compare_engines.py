@@ -211,15 +211,15 @@ def open_both(duckdb_path: Path, spark_warehouse: Path) -> duckdb.DuckDBPyConnec
     if missing:
         raise FileNotFoundError("missing: " + "; ".join(missing))
     connection = duckdb.connect()
-    connection.execute(f"attach '{duckdb_path}' as duckdb_build (read_only)")
+    connection.execute("attach ? as duckdb_build (read_only)", [str(duckdb_path)])
     for schema, table in TABLES:
         folder = spark_table_path(spark_warehouse, schema, table)
         connection.execute(
             f"create view duckdb_{table} as select * from duckdb_build.{schema}.{table}"
         )
-        connection.execute(
-            f"create view spark_{table} as select * from read_parquet('{folder}/*.parquet')"
-        )
+        # A view takes no parameters: the path is a string literal, its quotes doubled.
+        files = str(folder / "*.parquet").replace("'", "''")
+        connection.execute(f"create view spark_{table} as select * from read_parquet('{files}')")
     return connection
 
 

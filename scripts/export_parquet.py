@@ -20,6 +20,10 @@ import duckdb
 DEFAULT_SCHEMAS = ("marts",)
 
 
+def quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 def export(warehouse: Path, out_dir: Path, schemas=DEFAULT_SCHEMAS) -> list[dict]:
     if not warehouse.exists():
         raise SystemExit(f"export_parquet: {warehouse} does not exist; run `make build` first.")
@@ -35,14 +39,13 @@ def export(warehouse: Path, out_dir: Path, schemas=DEFAULT_SCHEMAS) -> list[dict
             raise SystemExit(f"export_parquet: no tables in schema(s) {', '.join(schemas)}.")
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".export-") as staging:
             for schema, table in tables:
-                relation = f'"{schema}"."{table}"'
+                relation = f"{quoted(schema)}.{quoted(table)}"
                 target = out_dir / schema / f"{table}.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 temporary = Path(staging) / f"{schema}.{table}.parquet"
-                path_literal = str(temporary).replace("'", "''")
                 connection.execute(
-                    f"copy (select * from {relation}) to '{path_literal}'"
-                    " (format parquet, compression zstd)"
+                    f"copy (select * from {relation}) to ? (format parquet, compression zstd)",
+                    [str(temporary)],
                 )
                 os.replace(temporary, target)
                 columns = connection.execute(

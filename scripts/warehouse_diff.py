@@ -128,8 +128,8 @@ def compare_warehouses(
 ) -> list[TableDiff]:
     """Compares the tables of `schemas` in two DuckDB files, opened read-only."""
     connection = duckdb.connect()
-    connection.execute(f"attach '{base}' as base_wh (read_only)")
-    connection.execute(f"attach '{new}' as new_wh (read_only)")
+    connection.execute("attach ? as base_wh (read_only)", [str(base)])
+    connection.execute("attach ? as new_wh (read_only)", [str(new)])
     try:
         base_tables = _tables(connection, "base_wh", schemas)
         new_tables = _tables(connection, "new_wh", schemas)

@@ -92,7 +92,10 @@ def test_build_swap_replaces_the_warehouse_while_a_reader_holds_it_open(small_wa
         # Views still resolve in the swapped-in file (the catalog is named after the file).
         cleaned = "select count(*) from intermediate.int_order_lines_cleaned"
         assert connection.execute(cleaned).fetchone()[0] > 0
-    assert not (tmp_path / ".warehouse-build").exists()
+    # The build directory is gone; the lock file beside it stays (warehouse_lock.py).
+    assert [path.name for path in (tmp_path / ".warehouse-build").iterdir()] == [
+        "warehouse.duckdb.lock"
+    ]
     assert not (tmp_path / "warehouse.duckdb.wal").exists()
 
 
