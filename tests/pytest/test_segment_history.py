@@ -142,9 +142,10 @@ def test_a_list_of_as_of_dates_is_scored_at_those_dates_and_the_rfm_date(
         "run",
         "--full-refresh",
         "--select",
-        "int_as_of_dates+",
-        "--exclude",
-        "path:models/ml",
+        "int_as_of_dates",
+        "int_customer_values",
+        "fct_customer_rfm",
+        "fct_customer_segment_history",
         variables=listed,
     )
     dates = query(

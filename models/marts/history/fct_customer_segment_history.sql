@@ -55,6 +55,17 @@ last_dates as (
 
 ),
 
+-- Each store's first date to score: the rows of values end up expanded from it on.
+first_dates_to_score as (
+
+    select
+        store_id,
+        min(as_of_date_index) as as_of_date_index
+    from dates_to_score
+    group by store_id
+
+),
+
 -- Each row of values holds from its date to the customer's next row (or the last date).
 value_ranges as (
 
@@ -83,14 +94,24 @@ value_ranges as (
 
 ),
 
--- One row per customer and date their values hold at: an equi-join on the date's index below,
--- not a range join.
+-- One row per customer and date to score that their values hold at: an equi-join on the
+-- date's index below, not a range join.
 value_dates as (
 
     select
-        *,
-        {{ unnest_index_range('first_index', 'end_index') }} as as_of_date_index
+        value_ranges.store_id,
+        value_ranges.customer_id,
+        value_ranges.frequency,
+        value_ranges.monetary,
+        value_ranges.last_purchase_at,
+        {{ unnest_index_range(
+            'greatest(value_ranges.first_index, first_dates_to_score.as_of_date_index)',
+            'value_ranges.end_index',
+        ) }} as as_of_date_index
     from value_ranges
+    inner join first_dates_to_score
+        on value_ranges.store_id = first_dates_to_score.store_id
+    where value_ranges.end_index > first_dates_to_score.as_of_date_index
 
 ),
 
