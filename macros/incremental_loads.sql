@@ -1,6 +1,6 @@
-{#- Monthly loads: the staging models are incremental on the raw file. A run reads only the files
-    that the model does not hold yet, and `--full-refresh` reads them all again. Both give the
-    same rows (tests/pytest/test_incremental_loads.py). -#}
+{#- Monthly loads: int_order_lines and fct_orders are incremental on the raw file. A run reads
+    only the files that the model does not hold yet, and `--full-refresh` reads them all again.
+    Both give the same rows (tests/pytest/test_incremental_loads.py). -#}
 
 {#- is_incremental(), except in a unit test, where the model has no relation of its own (`this`)
     and runs as a first load. -#}
@@ -27,37 +27,20 @@
 {% endmacro %}
 
 
-{#- is_duplicate: the line repeats every value (after cleaning) of an earlier line, in file
-    order. On an incremental run the earlier line may be in a file loaded before, so the new lines
-    are also matched with the first occurrences already held (`previously_loaded`, joined by
-    join_previously_loaded_lines). -#}
-{% macro is_repeated_line(line_values, relation_alias) -%}
-    (
-        row_number() over (
-            partition by {% for column in line_values %}{{ relation_alias }}.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
-            order by {{ relation_alias }}.source_file, {{ relation_alias }}.source_row_number
-        ) > 1
-        {%- if is_incremental_load() %}
-            or previously_loaded.is_loaded is not null
-        {%- endif %}
-    )
+{#- A 64-bit hash of a row's values (nulls included), to find the few rows that may equal
+    another with a hash aggregate instead of comparing every value of every row; equal hashes
+    are then checked on the values themselves. -#}
+{% macro row_hash(columns) -%}
+    {{ return(adapter.dispatch('row_hash')(columns)) }}
 {%- endmacro %}
 
-{% macro join_previously_loaded_lines(line_values, relation_alias) %}
-    {% if is_incremental_load() %}
-        left join (
-            select
-                {% for column in line_values %}{{ column }}, {% endfor %}true as is_loaded
-            from {{ this }}
-            where not is_duplicate
-        ) as previously_loaded
-            on
-            {%- for column in line_values %}
-                {{ null_safe_equal(relation_alias ~ '.' ~ column, 'previously_loaded.' ~ column) }}
-                {{- ' and' if not loop.last }}
-            {%- endfor %}
-    {% endif %}
-{% endmacro %}
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
+{%- endmacro %}
 
 
 {#- Equality that treats two nulls as equal (a guest line has no customer on either side). -#}

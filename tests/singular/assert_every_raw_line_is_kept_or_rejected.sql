@@ -1,68 +1,32 @@
-{#- Nothing is silently lost: per store, the raw files, the judged lines (int_order_lines), and
-    the kept plus rejected lines all hold the same number of lines. Fails with the stores where
-    they differ. -#}
+{#- Nothing is silently lost or doubled: the raw view numbers each file's rows 1..n as it reads
+    them, so per store and file int_order_lines must hold every number from 1 to the highest
+    once. (Counting the raw files again would parse every line a second time.) The kept and
+    rejected lines are views that split int_order_lines on rejection_reason. Fails with the
+    files where the numbers do not add up. -#}
 with
 
-raw_counts as (
+judged_lines as (
 
-    select
-        'online_retail' as store_id,
-        count(*) as raw_lines
-    from {{ source('online_retail', 'order_lines') }}
-    union all
-    select
-        'ecommerce' as store_id,
-        count(*) as raw_lines
-    from {{ source('ecommerce', 'order_lines') }}
+    select * from {{ ref('int_order_lines') }}
 
 ),
 
-judged_counts as (
+file_counts as (
 
     select
         store_id,
-        count(*) as judged_lines
-    from {{ ref('int_order_lines') }}
-    group by store_id
-
-),
-
-kept_counts as (
-
-    select
-        store_id,
-        count(*) as kept_lines
-    from {{ ref('int_order_lines_cleaned') }}
-    group by store_id
-
-),
-
-rejected_counts as (
-
-    select
-        store_id,
-        count(*) as rejected_lines
-    from {{ ref('int_order_lines_rejected') }}
-    group by store_id
-
-),
-
-compared as (
-
-    select
-        raw_counts.store_id,
-        raw_counts.raw_lines,
-        coalesce(judged_counts.judged_lines, 0) as judged_lines,
-        coalesce(kept_counts.kept_lines, 0) as kept_lines,
-        coalesce(rejected_counts.rejected_lines, 0) as rejected_lines
-    from raw_counts
-    left join judged_counts on raw_counts.store_id = judged_counts.store_id
-    left join kept_counts on raw_counts.store_id = kept_counts.store_id
-    left join rejected_counts on raw_counts.store_id = rejected_counts.store_id
+        source_file,
+        count(*) as judged_lines,
+        count(distinct source_row_number) as distinct_row_numbers,
+        min(source_row_number) as first_row_number,
+        max(source_row_number) as raw_lines
+    from judged_lines
+    group by store_id, source_file
 
 )
 
-select * from compared
+select * from file_counts
 where
-    raw_lines <> judged_lines
-    or raw_lines <> kept_lines + rejected_lines
+    judged_lines <> raw_lines
+    or distinct_row_numbers <> raw_lines
+    or first_row_number <> 1

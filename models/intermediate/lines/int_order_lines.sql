@@ -9,6 +9,9 @@
     'store_id', 'order_id', 'customer_id', 'item_id', 'item_name', 'country', 'quantity',
     'unit_price', 'ordered_at', 'quantity_text', 'unit_price_text', 'ordered_at_text',
 ] -%}
+{%- set staged_columns = ['source_file', 'source_row_number'] + line_values + [
+    'is_cancellation', 'is_adjustment',
+] -%}
 
 with
 
@@ -52,14 +55,91 @@ non_product_items as (
 
 ),
 
+-- Duplicates: a hash of every value finds the few lines that may repeat another (a hash
+-- aggregate, not a window over every line); among those, the values themselves decide.
+hashed_lines as (
+
+    select
+        *,
+        {{ row_hash(line_values) }} as line_hash
+    from staged_lines
+
+),
+
+{% if is_incremental_load() %}
+    -- The first occurrences of lines already held, where a new line may repeat one.
+    loaded_lines as (
+
+        select
+            {% for column in line_values %}{{ column }},
+            {% endfor %}{{ row_hash(line_values) }} as line_hash
+        from {{ this }}
+        where not is_duplicate
+
+    ),
+{% endif %}
+
+repeated_hashes as (
+
+    select line_hash
+    from hashed_lines
+    group by line_hash
+    having count(*) > 1
+    {% if is_incremental_load() %}
+        union
+        select loaded_lines.line_hash
+        from loaded_lines
+        inner join (select distinct line_hash from hashed_lines) as new_hashes
+            on loaded_lines.line_hash = new_hashes.line_hash
+    {% endif %}
+
+),
+
+repeated_lines as (
+
+    select
+        candidates.store_id,
+        candidates.source_file,
+        candidates.source_row_number,
+        (
+            row_number() over (
+                partition by {{ 'candidates.' ~ line_values | join(', candidates.') }}
+                order by candidates.source_file, candidates.source_row_number
+            ) > 1
+            {%- if is_incremental_load() %}
+                or max(loaded.line_hash) over (
+                    partition by {{ 'candidates.' ~ line_values | join(', candidates.') }}
+                ) is not null
+            {%- endif %}
+        ) as is_duplicate
+    from (
+        select hashed_lines.*
+        from hashed_lines
+        inner join repeated_hashes
+            on hashed_lines.line_hash = repeated_hashes.line_hash
+    ) as candidates
+    {% if is_incremental_load() %}
+        left join loaded_lines as loaded
+            on
+                candidates.line_hash = loaded.line_hash
+                {%- for column in line_values %}
+                and {{ null_safe_equal('candidates.' ~ column, 'loaded.' ~ column) }}
+                {%- endfor %}
+    {% endif %}
+
+),
+
 line_checks as (
 
     select
-        staged_lines.*,
-        -- The same values as an earlier line (in file order); the first one is kept.
-        {{ is_repeated_line(line_values, 'staged_lines') }} as is_duplicate
-    from staged_lines
-    {{ join_previously_loaded_lines(line_values, 'staged_lines') }}
+        {% for column in staged_columns %}hashed_lines.{{ column }},
+        {% endfor %}coalesce(repeated_lines.is_duplicate, false) as is_duplicate
+    from hashed_lines
+    left join repeated_lines
+        on
+            hashed_lines.store_id = repeated_lines.store_id
+            and hashed_lines.source_file = repeated_lines.source_file
+            and hashed_lines.source_row_number = repeated_lines.source_row_number
 
 ),
 
