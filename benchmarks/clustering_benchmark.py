@@ -37,7 +37,8 @@ from dbt_timing import summary, time_dbt_runs
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from retail_warehouse import clustering
-from retail_warehouse.clustering import RFM_INPUT_COLUMNS
+from retail_warehouse.clustering import CLUSTER_ID_COLUMNS, MIXTURE_ID_COLUMNS, RFM_INPUT_COLUMNS
+from retail_warehouse.settings import settings_from_project
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -95,51 +96,78 @@ def write(connection: duckdb.DuckDBPyConnection, name: str, result) -> None:
     connection.unregister("result_frame")
 
 
-def stages(config: clustering.ClusteringConfig):
+def stages(settings: clustering.ClusteringSettings):
     """(output table, function of the connection returning the result), in dbt's order."""
 
     def rfm(c):
         return read(c, "fct_customer_rfm", RFM_INPUT_COLUMNS)
 
+    def features(c):
+        return read(c, "ml_cluster_features")
+
+    def whole(c, table):
+        return c.table(table).to_arrow_table()
+
     return [
+        ("ml_cluster_feature_transform", lambda c: clustering.feature_transform(rfm(c), settings)),
         (
-            "ml_cluster_feature_transform",
-            lambda c: clustering.feature_transform(rfm(c), config.outliers, config.clip_quantile),
+            "ml_cluster_features",
+            lambda c: clustering.customer_features(
+                rfm(c), whole(c, "ml_cluster_feature_transform"), settings
+            ),
         ),
-        ("ml_cluster_k_selection", lambda c: clustering.k_selection(rfm(c), config)),
+        ("ml_cluster_kmeans_fits", lambda c: clustering.kmeans_fits(features(c), settings)),
+        ("ml_cluster_mixture_fits", lambda c: clustering.mixture_fits(features(c), settings)),
+        (
+            "ml_cluster_k_selection",
+            lambda c: clustering.k_selection(
+                features(c),
+                whole(c, "ml_cluster_kmeans_fits"),
+                whole(c, "ml_cluster_mixture_fits"),
+                settings,
+            ),
+        ),
         (
             "ml_customer_clusters",
             lambda c: clustering.customer_clusters(
-                rfm(c), c.table("ml_cluster_k_selection").df(), config
+                features(c),
+                whole(c, "ml_cluster_feature_transform"),
+                whole(c, "ml_cluster_kmeans_fits"),
+                whole(c, "ml_cluster_k_selection"),
             ),
         ),
         (
             "ml_customer_mixture",
             lambda c: clustering.customer_mixture(
-                rfm(c), c.table("ml_cluster_k_selection").df(), config
+                features(c),
+                whole(c, "ml_cluster_feature_transform"),
+                whole(c, "ml_cluster_mixture_fits"),
+                whole(c, "ml_cluster_k_selection"),
+                settings,
             ),
         ),
         (
             "ml_cluster_profiles",
             lambda c: clustering.cluster_profiles(
                 rfm(c),
-                read(c, "ml_customer_clusters", clustering.CLUSTER_ID_COLUMNS),
+                features(c),
+                whole(c, "ml_cluster_feature_transform"),
+                read(c, "ml_customer_clusters", CLUSTER_ID_COLUMNS),
                 read(c, "ml_customer_mixture"),
-                config,
             ),
         ),
         (
             "ml_cluster_segment_crosstab",
             lambda c: clustering.segment_crosstab(
-                rfm(c), read(c, "ml_customer_clusters", clustering.CLUSTER_ID_COLUMNS)
+                rfm(c), read(c, "ml_customer_clusters", CLUSTER_ID_COLUMNS)
             ),
         ),
         (
             "ml_cluster_agreement",
             lambda c: clustering.cluster_agreement(
                 rfm(c),
-                read(c, "ml_customer_clusters", clustering.CLUSTER_ID_COLUMNS),
-                read(c, "ml_customer_mixture", clustering.MIXTURE_ID_COLUMNS),
+                read(c, "ml_customer_clusters", CLUSTER_ID_COLUMNS),
+                read(c, "ml_customer_mixture", MIXTURE_ID_COLUMNS),
             ),
         ),
     ]
@@ -167,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             memory_limit=args.memory_limit,
             target_path=PROJECT_DIR / "target" / "clustering_bench",
         )
-        models = [name for name, _ in stages(clustering.ClusteringConfig())]
+        models = [name for name, _ in stages(settings_from_project(clustering.ClusteringSettings))]
         print(json.dumps(summary(runs, models), indent=2))
     return 0
 
@@ -181,11 +209,11 @@ def time_stages(args) -> None:
     customers = connection.sql("select count(*) from fct_customer_rfm").fetchall()[0][0]
     print(f"RFM of {customers:,} customers in {time.perf_counter() - started:.1f} s (not timed)")
 
-    config = clustering.ClusteringConfig()
+    settings = settings_from_project(clustering.ClusteringSettings)
     timings: dict[str, list[float]] = {}
     for run in range(args.runs):
         total = 0.0
-        for name, stage in stages(config):
+        for name, stage in stages(settings):
             begun = time.perf_counter()
             write(connection, name, stage(connection))
             elapsed = time.perf_counter() - begun

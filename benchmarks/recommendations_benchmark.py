@@ -1,18 +1,18 @@
-"""Times the three recommendation models at full scale: median of several runs, peak memory.
+"""Times the recommendation models at full scale: median of several runs, peak memory.
 
     .venv/bin/python benchmarks/recommendations_benchmark.py \\
         --warehouse target/bench/rows_16100000/build/warehouse.duckdb \\
         --ecommerce-path 'target/bench/feed_16100000/sales_*.csv' \\
         --runs 3 [--package-only | --dbt-only] [--memory-limit 4GB] [--target-path ...]
 
-Both measurements read a warehouse already built at full scale (README, Recommendations,
+Both measurements read a warehouse already built at full scale (docs/recommendations.md,
 Scale, has the command) and leave it as it was:
 
-* package: the three functions (`recommend`, `item_similarity`, `evaluate`) together in one
-  fresh process per run, as dbt runs the three models: on two threads, in dbt's order (the
-  first two at once, `evaluate` when one of them is done), reading the warehouse tables as
-  relations, with the vars of dbt_project.yml. Wall time, CPU time (user + system) and the
-  process's peak resident memory.
+* package: the four functions (`recommendation_fit`, `evaluate`, then `recommend` and
+  `item_similarity` on the fit) together in one fresh process per run, as dbt runs the four
+  models: on two threads, in dbt's order, reading the warehouse tables as relations (the fit
+  stays in memory, read-only), with the vars of dbt_project.yml. Wall time, CPU time (user +
+  system) and the process's peak resident memory.
 * dbt: `dbt run --select path:models/ml/recommendations` against the warehouse. Wall
   time, the dbt process's peak resident memory (the models run inside it, with DuckDB), and
   each model's time from run_results.json.
@@ -34,18 +34,31 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty
 
-import yaml
 from dbt_timing import summary, time_dbt_runs
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from retail_warehouse.settings import read_project_vars
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-MODELS = ("ml_customer_recommendations", "ml_item_similarity", "ml_recommendation_eval")
+MODELS = (
+    "ml_recommendation_fit",
+    "ml_customer_recommendations",
+    "ml_item_similarity",
+    "ml_recommendation_eval",
+)
 INTERACTIONS = "intermediate.int_customer_item_interactions"
+RETURNS = "intermediate.int_customer_item_returns"
+FIT = "ml.ml_recommendation_fit"
 
 
 def project_vars(project_dir: Path) -> dict:
     """The `rec_*` vars of dbt_project.yml, as the models' `recommendations` config has them."""
-    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
-    return {name: value for name, value in config["vars"].items() if name.startswith("rec_")}
+    return {
+        name: value
+        for name, value in read_project_vars(project_dir).items()
+        if name.startswith("rec_")
+    }
 
 
 def _package_run(warehouse: str, memory_limit: str, project_dir: str, queue) -> None:
@@ -54,37 +67,49 @@ def _package_run(warehouse: str, memory_limit: str, project_dir: str, queue) -> 
 
     sys.path.insert(0, project_dir)
     from retail_warehouse import recommendations as rec
+    from retail_warehouse.settings import settings_from_project
 
-    variables = project_vars(Path(project_dir))
-    settings = rec.settings_from_config(variables)
-    options = rec.eval_options(variables)
+    settings = settings_from_project(rec.RecommendationSettings, Path(project_dir))
     connection = duckdb.connect(warehouse, read_only=True, config={"memory_limit": memory_limit})
+    fitted = {}  # the fit's table once ml_recommendation_fit is done, as dbt would store it
 
-    def recommend(ref):
-        customers = rec.customer_profiles(ref("marts.dim_customers"), ref("marts.fct_customer_rfm"))
-        return rec.recommend(ref(INTERACTIONS), customers, settings)
+    def customers(c):
+        return rec.customer_profiles(
+            c.table("marts.dim_customers"), c.table("marts.fct_customer_rfm")
+        )
 
-    def evaluate(ref):
-        customers = rec.customer_profiles(ref("marts.dim_customers"), ref("marts.fct_customer_rfm"))
-        purchases = ref("intermediate.int_order_lines_cleaned").filter("not is_return")
-        return rec.evaluate(purchases, customers, settings, **options)
+    def fit(c):
+        return c.from_arrow(fitted["table"])
 
     models = {
-        "ml_customer_recommendations": recommend,
-        "ml_item_similarity": lambda ref: rec.item_similarity(ref(INTERACTIONS), settings),
-        "ml_recommendation_eval": evaluate,
+        "ml_recommendation_fit": lambda c: rec.recommendation_fit(c.table(INTERACTIONS), settings),
+        "ml_recommendation_eval": lambda c: rec.evaluate(
+            c.table("intermediate.int_order_lines_cleaned").filter("not is_return"),
+            customers(c),
+            c.table(RETURNS),
+            settings,
+        ),
+        "ml_item_similarity": lambda c: rec.item_similarity(fit(c), settings),
+        "ml_customer_recommendations": lambda c: rec.recommend(
+            c.table(INTERACTIONS), fit(c), customers(c), c.table(RETURNS), settings
+        ),
     }
 
     def timed(name: str):
         # Each model on a cursor of its own, as each dbt thread has.
         cursor = connection.cursor()
         started = time.perf_counter()
-        rows = models[name](cursor.table).num_rows
-        return name, time.perf_counter() - started, rows
+        table = models[name](cursor)
+        return name, time.perf_counter() - started, table
 
     started = time.perf_counter()
+    # dbt's order on two threads: the fit and the evaluation, then the two that apply the fit.
     with ThreadPoolExecutor(2) as pool:
-        per_model = list(pool.map(timed, MODELS))
+        fit_run = pool.submit(timed, "ml_recommendation_fit")
+        evaluation = pool.submit(timed, "ml_recommendation_eval")
+        fitted["table"] = fit_run.result()[2]
+        applying = [pool.submit(timed, name) for name in MODELS[1:3]]
+        per_model = [fit_run.result(), evaluation.result(), *(run.result() for run in applying)]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     queue.put(
         {
@@ -92,7 +117,7 @@ def _package_run(warehouse: str, memory_limit: str, project_dir: str, queue) -> 
             "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "peak_gb": usage.ru_maxrss / 1024**2,  # KiB, as dbt_timing.run_measured
             "models": {name: seconds for name, seconds, _ in per_model},
-            "rows": {name: rows for name, _, rows in per_model},
+            "rows": {name: table.num_rows for name, _, table in per_model},
         }
     )
 

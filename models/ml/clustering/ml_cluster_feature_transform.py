@@ -1,14 +1,14 @@
-"""How the clustering features were made, per store and feature: reproduces every z value."""
+"""How the clustering features are made, per store and feature: the fitted transform."""
 
 from retail_warehouse.clustering import (
     RFM_INPUT_COLUMNS,
-    ClusteringConfig,
+    ClusteringSettings,
     feature_transform,
     read_ordered,
 )
 
 
 def model(dbt, session):
-    config = ClusteringConfig.from_settings(dbt.config.get("clustering"))
+    settings = ClusteringSettings.from_config(dbt.config.get("clustering"))
     rfm = read_ordered(dbt.ref("fct_customer_rfm"), RFM_INPUT_COLUMNS)
-    return feature_transform(rfm, config.outliers, config.clip_quantile)
+    return feature_transform(rfm, settings)

@@ -1,15 +1,14 @@
 """Each customer's Gaussian-mixture component and membership probabilities."""
 
-from retail_warehouse.clustering import (
-    RFM_INPUT_COLUMNS,
-    ClusteringConfig,
-    customer_mixture,
-    read_ordered,
-)
+from retail_warehouse.clustering import ClusteringSettings, customer_mixture, read_ordered
 
 
 def model(dbt, session):
-    config = ClusteringConfig.from_settings(dbt.config.get("clustering"))
-    rfm = read_ordered(dbt.ref("fct_customer_rfm"), RFM_INPUT_COLUMNS)
-    k_table = dbt.ref("ml_cluster_k_selection").df()
-    return customer_mixture(rfm, k_table, config)
+    settings = ClusteringSettings.from_config(dbt.config.get("clustering"))
+    return customer_mixture(
+        read_ordered(dbt.ref("ml_cluster_features")),
+        dbt.ref("ml_cluster_feature_transform").to_arrow_table(),
+        dbt.ref("ml_cluster_mixture_fits").to_arrow_table(),
+        dbt.ref("ml_cluster_k_selection").to_arrow_table(),
+        settings,
+    )

@@ -15,15 +15,18 @@ customer_rfm as (
 
 ),
 
+-- Rows with a note stand for a k the store is too small for: they hold no customers.
 profiles as (
 
     select * from {{ ref('ml_cluster_profiles') }}
+    where note is null
 
 ),
 
 crosstab as (
 
     select * from {{ ref('ml_cluster_segment_crosstab') }}
+    where note is null
 
 ),
 

@@ -13,6 +13,7 @@ similarity_ranks as (
         max(similar_item_rank) as max_rank,
         count(*) as ranks
     from {{ ref('ml_item_similarity') }}
+    where note is null
     group by store_id, item_id
 
 ),
@@ -27,6 +28,7 @@ recommendation_ranks as (
         max(recommendation_rank) as max_rank,
         count(*) as ranks
     from {{ ref('ml_customer_recommendations') }}
+    where note is null
     group by store_id, customer_id
 
 ),

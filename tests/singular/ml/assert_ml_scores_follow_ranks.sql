@@ -15,6 +15,7 @@ similarity as (
             partition by store_id, item_id order by similar_item_rank
         ) as previous_score
     from {{ ref('ml_item_similarity') }}
+    where note is null
 
 ),
 
@@ -33,6 +34,7 @@ recommendations as (
             else 1
         end as source_order
     from {{ ref('ml_customer_recommendations') }}
+    where note is null
 
 ),
 
