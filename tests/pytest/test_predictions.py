@@ -208,3 +208,44 @@ def test_settings_name_the_var_they_reject():
     with pytest.raises(ValueError, match="clv_discount_rate"):
         PredictionSettings.from_config({"clv_discount_rate": "1.5"})
     assert PredictionSettings.from_config({"clv_horizon_days": "30"}).horizon_days == 30
+
+
+def _evidence(store_id: str, k: int, shares: list[float], buying: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "store_id": store_id,
+            "k": k,
+            "cluster_id": range(k),
+            "customer_share": shares,
+            "holdout_buying_share": buying,
+        }
+    )
+
+
+def test_auto_k_is_the_largest_k_with_workable_and_different_clusters():
+    from retail_warehouse.predictions.cluster_k import actionable_k
+
+    k_selection = pd.DataFrame(
+        {
+            "store_id": ["s"] * 4 + ["t"] * 2,
+            "k": [2, 3, 4, 5, 2, 3],
+            "silhouette": [0.5, 0.4, 0.35, 0.3, 0.5, 0.4],
+            "smallest_cluster_share": [0.4, 0.2, 0.15, 0.12, 0.4, 0.02],
+            "is_chosen": [True, False, False, False, True, False],
+        }
+    )
+    holdout = pd.concat(
+        [
+            _evidence("s", 2, [0.6, 0.4], [0.9, 0.1]),
+            _evidence("s", 3, [0.4, 0.4, 0.2], [0.9, 0.5, 0.1]),
+            _evidence("s", 4, [0.3, 0.3, 0.25, 0.15], [0.9, 0.5, 0.3, 0.1]),
+            # k = 5: two clusters buy alike (0.30 and 0.32), so it does not pass.
+            _evidence("s", 5, [0.2] * 5, [0.9, 0.5, 0.32, 0.3, 0.1]),
+            # Store t: k = 3 has a 2% cluster, k = 2 clusters buy alike; it keeps k = 2.
+            _evidence("t", 2, [0.5, 0.5], [0.31, 0.3]),
+            _evidence("t", 3, [0.49, 0.49, 0.02], [0.9, 0.5, 0.1]),
+        ]
+    )
+    chosen = actionable_k(k_selection, holdout, min_share=0.1, min_gap=0.05)
+    picked = chosen[chosen["is_chosen"]].set_index("store_id")["k"].to_dict()
+    assert picked == {"s": 4, "t": 2}

@@ -6,9 +6,20 @@ from retail_warehouse.clustering import (
     k_selection,
     read_ordered,
 )
+from retail_warehouse.predictions.cluster_k import actionable_k
 
 
 def model(dbt, session):
-    config = ClusteringConfig.from_settings(dbt.config.get("clustering"))
+    settings = dbt.config.get("clustering")
+    config = ClusteringConfig.from_settings(settings)
     rfm = read_ordered(dbt.ref("fct_customer_rfm"), RFM_INPUT_COLUMNS)
-    return k_selection(rfm, config)
+    frame = k_selection(rfm, config)
+    if config.k is None:  # `auto`: the largest k a marketer can use (docs/predictions.md)
+        holdout = dbt.ref("ml_cluster_k_holdout").df()
+        frame = actionable_k(
+            frame,
+            holdout,
+            float(settings["cluster_min_share"]),
+            float(settings["cluster_min_buying_gap"]),
+        )
+    return frame
