@@ -108,9 +108,7 @@ def simulate(
         alive_at_end[index[leaves & in_calibration]] = False
         index = index[~leaves]
 
-    monetary_value = np.divide(
-        value_sum, frequency, out=np.zeros(n), where=frequency > 0
-    )
+    monetary_value = np.divide(value_sum, frequency, out=np.zeros(n), where=frequency > 0)
     return CustomerSummary(
         frequency=frequency,
         recency=recency,

@@ -14,10 +14,9 @@ store_dates as (
 
     select
         store_id,
-        cast(
-            {{ dbt.dateadd('day', -var('clv_holdout_days'), rfm_store_as_of_date('max(ordered_at)')) }}
-            as date
-        ) as cutoff_date,
+        {%- set as_of_date = rfm_store_as_of_date('max(ordered_at)') %}
+        cast({{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date) }} as date)
+            as cutoff_date,
         {{ rfm_store_as_of_date('max(ordered_at)') }} as as_of_date
     from orders
     group by store_id

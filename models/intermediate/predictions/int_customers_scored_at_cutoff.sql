@@ -29,22 +29,20 @@ rfm_values as (
 ),
 
 {% for method in rfm_scoring_methods() %}
-scored_{{ method }} as (
+    scored_{{ method }} as (
 
-    select
-        '{{ method }}' as scoring_method,
-        scored.*
-    from (
         {{ rfm_scores('rfm_values', partition_by=['store_id'], method=method) }}
-    ) as scored
 
-),
+    ),
 
 {% endfor %}
 scored as (
 
     {% for method in rfm_scoring_methods() %}
-        select * from scored_{{ method }}
+        select
+            '{{ method }}' as scoring_method,
+            *
+        from scored_{{ method }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

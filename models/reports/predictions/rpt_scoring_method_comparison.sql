@@ -43,7 +43,9 @@ methods as (
         sum(customers) as customers,
         sum(holdout_buyers) as holdout_buyers,
         sum(
-            case when segment in ('Loyal Customers', 'Champions') then one_order_customers else 0 end
+            case
+                when segment in ('Loyal Customers', 'Champions') then one_order_customers else 0
+            end
         ) as one_order_loyal_or_champions,
         max(case when segment = 'Champions' then holdout_buying_share end)
             as champions_buying_share,

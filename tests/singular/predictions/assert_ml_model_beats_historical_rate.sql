@@ -16,16 +16,16 @@ overall as (
 model_and_baseline as (
 
     select
-        model.store_id,
-        model.customers,
-        model.purchases_mae as model_mae,
+        fitted.store_id,
+        fitted.customers,
+        fitted.purchases_mae as model_mae,
         baseline.purchases_mae as baseline_mae
-    from overall as model
+    from overall as fitted
     inner join overall as baseline
         on
-            model.store_id = baseline.store_id
+            fitted.store_id = baseline.store_id
             and baseline.predictor = 'historical_rate'
-    where model.predictor = 'bg_nbd'
+    where fitted.predictor = 'bg_nbd'
 
 )
 
