@@ -81,4 +81,6 @@ def prediction_eval(holdout: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFra
                         **_scores(group, columns[predictor]),
                     }
                 )
-    return pd.DataFrame(rows, columns=EVAL_COLUMNS).astype({"customers": "int64"})
+    frame = pd.DataFrame(rows, columns=EVAL_COLUMNS)
+    # Typed even when empty (a store whose fit did not converge has no holdout predictions).
+    return frame.astype({"customers": "int64", **dict.fromkeys(EVAL_COLUMNS[4:], "float64")})

@@ -233,4 +233,13 @@ def model_fits(
                     )
                 rows.append(_row(store.store_id, fitted_on, n, fit))
     frame = pd.DataFrame(rows, columns=FIT_COLUMNS)
-    return frame.astype({"customers": "int64", "customers_fitted": "int64", "iterations": "Int64"})
+    parameters = dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "v", "log_likelihood"), "float64")
+    return frame.astype(
+        {
+            "customers": "int64",
+            "customers_fitted": "int64",
+            "iterations": "Int64",
+            "is_converged": "bool",
+            **parameters,
+        }
+    )

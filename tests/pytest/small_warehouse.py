@@ -15,7 +15,8 @@ PYTHON = sys.executable
 QUICK_BUILD = [
     "build",
     "--exclude",
-    "path:models/ml",
+    # The ml models and what reads them (the prediction marts and reports).
+    "path:models/ml+",
     "resource_type:test",
     "resource_type:unit_test",
 ]
