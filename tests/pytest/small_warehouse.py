@@ -15,8 +15,7 @@ PYTHON = sys.executable
 QUICK_BUILD = [
     "build",
     "--exclude",
-    # The ml models and what reads them (the prediction marts and reports).
-    "path:models/ml+",
+    "path:models/ml",
     "resource_type:test",
     "resource_type:unit_test",
 ]
