@@ -19,11 +19,18 @@
 {% endmacro %}
 
 
-{% macro rfm_scoring_method() %}
-    {% set method = var('rfm_scoring_method') | string | trim %}
-    {% if method not in ('ntile', 'cut_points') %}
+{#- The scoring methods, in the order docs/predictions.md compares them. -#}
+{% macro rfm_scoring_methods() %}
+    {{ return(['ntile', 'cut_points', 'percent_rank']) }}
+{% endmacro %}
+
+
+{% macro rfm_scoring_method(method=none) %}
+    {% set method = (var('rfm_scoring_method') if method is none else method) | string | trim %}
+    {% if method not in rfm_scoring_methods() %}
         {% do exceptions.raise_compiler_error(
-            "var rfm_scoring_method must be 'ntile' or 'cut_points'; got '" ~ method ~ "'."
+            "var rfm_scoring_method must be one of " ~ rfm_scoring_methods() | join(', ')
+            ~ "; got '" ~ method ~ "'."
         ) %}
     {% endif %}
     {{ return(method) }}
@@ -63,11 +70,13 @@
 
 {#- A select of every column of `relation` (one row per customer and scoring, with customer_id,
     recency_days, frequency and monetary) plus r_score, f_score and m_score, 5 = best, by var
-    rfm_scoring_method. Each customer is scored against the others of the same scoring:
-    `partition_by` names its columns (a store and as-of date, or one key that stands for both,
-    which DuckDB windows partition on much faster than on a text and a date). -#}
-{% macro rfm_scores(relation, partition_by=['store_id', 'as_of_date']) %}
-    {% if rfm_scoring_method() == 'ntile' %}
+    rfm_scoring_method (or `method`, one of rfm_scoring_methods()). Each customer is scored
+    against the others of the same scoring: `partition_by` names its columns (a store and as-of
+    date, or one key that stands for both, which DuckDB windows partition on much faster than on
+    a text and a date). -#}
+{% macro rfm_scores(relation, partition_by=['store_id', 'as_of_date'], method=none) %}
+    {% set method = rfm_scoring_method(method) %}
+    {% if method == 'ntile' %}
         {#- Equal-sized fifths. Ties are split by customer id: when equal values straddle a
             fifth's boundary, lower ids get the lower score. -#}
         select
@@ -84,6 +93,23 @@
                 partition by {{ partition_by | join(', ') }}
                 order by monetary asc, customer_id asc
             ) as integer) as m_score
+        from {{ relation }}
+    {% elif method == 'percent_rank' %}
+        {#- Tie-aware fifths: each value scores the fifth its rank falls in, and equal values
+            share the rank of the first of them (percent_rank), so a tie is never split and
+            takes the lowest score it straddles. -#}
+        select
+            *,
+            {%- for score, value, direction in [
+                ('r_score', 'recency_days', 'desc'),
+                ('f_score', 'frequency', 'asc'),
+                ('m_score', 'monetary', 'asc'),
+            ] %}
+            cast(least(5, 1 + floor(5 * percent_rank() over (
+                partition by {{ partition_by | join(', ') }}
+                order by {{ value }} {{ direction }}
+            ))) as integer) as {{ score }}{{ ',' if not loop.last }}
+            {%- endfor %}
         from {{ relation }}
     {% else %}
         {#- Cut points at the 20th, 40th, 60th and 80th percentiles: a value scores one more for

@@ -27,6 +27,7 @@ from retail_warehouse.clustering._k_selection import k_selection
 from retail_warehouse.clustering._kmeans import (
     CLUSTER_ID_COLUMNS,
     COMPARED_KS,
+    clusters_at_every_k,
     customer_clusters,
     kmeans_fits,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "ClusteringSettings",
     "cluster_agreement",
     "cluster_profiles",
+    "clusters_at_every_k",
     "customer_clusters",
     "customer_features",
     "customer_mixture",

@@ -181,6 +181,41 @@ def chosen_ks(k_selection: Tabular, column: str) -> dict[str, int]:
     return {row.store_id: int(row.k) for row in chosen.itertuples()}
 
 
+LABELS_AT_EVERY_K_SCHEMA = pa.schema(
+    [
+        ("store_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("k", pa.int32()),
+        ("cluster_id", pa.int32()),
+    ]
+)
+
+
+def clusters_at_every_k(features: Tabular, transform: Tabular, fits: Tabular) -> pa.Table:
+    """One row per store, customer and fitted k: the customer's cluster under that k's fit,
+    numbered as ml_customer_clusters numbers them (by value)."""
+    transforms = read_transforms(transform)
+    stored = KMeansFit.read(fits)
+    tables = []
+    with single_threaded():
+        for store in read_features(features):
+            store_fits = stored.get(store.store_id, StoreFits())
+            n = len(store.z)
+            for k in sorted(store_fits.models):
+                assignment = assign(store, transforms[store.store_id], store_fits.models[k])
+                tables.append(
+                    pa.table(
+                        {
+                            "store_id": constant_column(store.store_id, n),
+                            "customer_id": store.customer_ids,
+                            "k": pa.array(np.full(n, k, dtype=np.int32)),
+                            "cluster_id": pa.array(assignment.labels.astype(np.int32)),
+                        }
+                    )
+                )
+    return concat(tables, LABELS_AT_EVERY_K_SCHEMA)
+
+
 def customer_clusters(
     features: Tabular, transform: Tabular, fits: Tabular, k_selection: Tabular
 ) -> pa.Table:

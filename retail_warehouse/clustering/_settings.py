@@ -27,6 +27,8 @@ class ClusteringSettings:
     cluster_outliers: Literal["clip", "flag"]
     cluster_clip_quantile: float
     mixture_components: int | Literal["auto"]
+    cluster_min_share: float
+    cluster_min_buying_gap: float
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> ClusteringSettings:
@@ -55,6 +57,10 @@ class ClusteringSettings:
                 raise ValueError(
                     f"var {name} must be at least {MIN_FIT_SAMPLE}, got {getattr(self, name)}"
                 )
+        for name in ("cluster_min_share", "cluster_min_buying_gap"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ValueError(f"var {name} must be a share from 0 to 1, got {value}")
         if not 0.5 < self.cluster_clip_quantile <= 1:
             raise ValueError(
                 f"var cluster_clip_quantile must be in (0.5, 1], got {self.cluster_clip_quantile}"

@@ -14,12 +14,14 @@ import yaml
 from dbt_project_runner import PROJECT_DIR
 
 from retail_warehouse.clustering import ClusteringSettings
+from retail_warehouse.predictions import PredictionSettings
 from retail_warehouse.recommendations import RecommendationSettings
 from retail_warehouse.settings import from_config, read_project_vars
 
 # Each area's settings and the model YAML whose config anchor passes its vars.
 AREAS = {
     ClusteringSettings: ("models/ml/clustering/_clustering__models.yml", "clustering"),
+    PredictionSettings: ("models/ml/predictions/_predictions__models.yml", "predictions"),
     RecommendationSettings: (
         "models/ml/recommendations/_recommendations__models.yml",
         "recommendations",
@@ -88,15 +90,16 @@ def test_defaults_are_the_vars_of_dbt_project_yml_and_the_models_pass_them(setti
     declared = read_project_vars(PROJECT_DIR)
     assert set(fields) <= set(declared)
     assert settings.from_config(declared)  # the declared defaults parse and validate
-    path, key = AREAS[settings]
-    models = yaml.safe_load((PROJECT_DIR / path).read_text())["models"]
+    _, key = AREAS[settings]
     readers = [
-        model
-        for model in models
-        if "from_config(" in (PROJECT_DIR / path).with_name(f"{model['name']}.py").read_text()
+        (model, yml)
+        for yml in sorted((PROJECT_DIR / "models" / "ml").glob("*/_*__models.yml"))
+        for model in yaml.safe_load(yml.read_text())["models"]
+        if yml.with_name(f"{model['name']}.py").exists()
+        and f"{settings.__name__}.from_config(" in yml.with_name(f"{model['name']}.py").read_text()
     ]
     assert readers
-    for model in readers:
+    for model, _ in readers:
         config = model.get("config", {}).get(key)
         assert config == {name: f"{{{{ var('{name}') }}}}" for name in fields}, model["name"]
 
