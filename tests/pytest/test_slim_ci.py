@@ -41,7 +41,7 @@ def changed_project(tmp_path, change) -> tuple:
 
 
 def dbt_in(project, tmp_path, warehouse, variables, *args):
-    command = [str(DBT), *args, "--exclude", "path:models/ml", *dbt_paths(tmp_path)]
+    command = [str(DBT), *args, "--exclude", "path:models/ml+", *dbt_paths(tmp_path)]
     command += ["--vars", json.dumps(variables)]
     return run(command, dbt_env(warehouse, tmp_path), cwd=project)
 
@@ -106,7 +106,7 @@ def test_slim_build_runs_only_the_modified_model_and_its_children(base, tmp_path
         [
             sys.executable, str(PROJECT_DIR / "scripts" / "build_swap.py"), "--copy-current",
             "build", "-s", "state:modified+", "--state", str(work_dir / "target"),
-            "--exclude", "path:models/ml", *ERROR_ON_BREAKING, *dbt_paths(tmp_path),
+            "--exclude", "path:models/ml+", *ERROR_ON_BREAKING, *dbt_paths(tmp_path),
             "--vars", json.dumps(variables),
         ],
         dbt_env(warehouse, tmp_path),

@@ -156,7 +156,7 @@ def test_make_diff_builds_two_revisions_and_reports_a_known_change(tmp_path):
             "--out-dir",
             str(out_dir),
             "--exclude",
-            "path:models/ml",
+            "path:models/ml+",
             "--",
             "--vars",
             json.dumps(variables),
