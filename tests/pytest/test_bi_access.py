@@ -1,6 +1,7 @@
 """BI access: the Parquet export, and a build that a reader holding the warehouse open survives."""
 
 import json
+import os
 import shutil
 import sys
 
@@ -57,6 +58,34 @@ def test_export_writes_every_mart_to_parquet_with_its_rows_and_types(small_wareh
         f"marts.{name}": rows for name, rows in expected.items()
     }
     assert not list((tmp_path / "out").glob(".export-*")), "the staging directory is left over"
+
+
+# Lists every table and view of a warehouse and reads a row of each, as a BI tool browsing it.
+BROWSE = """
+import sys, duckdb
+with duckdb.connect(sys.argv[1], read_only=True) as connection:
+    relations = connection.sql(
+        "select schema_name, table_name from duckdb_tables() union all"
+        " select schema_name, view_name from duckdb_views() where not internal"
+    ).fetchall()
+    for schema, name in relations:
+        connection.sql(f'select * from "{schema}"."{name}" limit 1').fetchall()
+        print(schema, name)
+"""
+
+
+def test_everything_a_bi_tool_lists_can_be_queried_from_anywhere(small_warehouse, tmp_path):
+    """No `raw` schema is left (its views read the inputs by relative paths, so they work only
+    inside dbt), and every table and view in the file answers in a process started elsewhere."""
+    completed = run(
+        [sys.executable, "-c", BROWSE, str(small_warehouse)], dict(os.environ), cwd=tmp_path
+    )
+    assert completed.returncode == 0, completed.stderr
+    schemas = {line.split()[0] for line in completed.stdout.splitlines()}
+    assert {"marts", "staging", "intermediate"} <= schemas
+    with duckdb.connect(str(small_warehouse), read_only=True) as connection:
+        listed = connection.sql("select schema_name from duckdb_schemas()").fetchall()
+    assert "raw" not in {name for (name,) in listed}
 
 
 def test_a_writer_fails_on_a_file_a_reader_holds_open(small_warehouse, tmp_path):
