@@ -60,6 +60,30 @@ def test_export_writes_every_mart_to_parquet_with_its_rows_and_types(small_wareh
     assert not list((tmp_path / "out").glob(".export-*")), "the staging directory is left over"
 
 
+def test_export_covers_the_ml_tables_and_the_views_by_default(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts; create schema ml; create schema staging")
+        connection.execute("create table marts.dim_items as select 'i1' as item_id, 'Lamp' as name")
+        connection.execute("create table ml.ml_recs as select 'c1' as customer_id, 'i1' as item_id")
+        connection.execute(
+            "create view marts.rpt_recs as"
+            " select * from ml.ml_recs join marts.dim_items using (item_id)"
+        )
+        connection.execute("create table staging.not_for_bi as select 1 as x")
+    completed = run(
+        [*EXPORT, "--warehouse", str(warehouse), "--out-dir", str(tmp_path / "out")],
+        dbt_env(warehouse, tmp_path),
+    )
+    assert completed.returncode == 0, completed.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert {entry["table"]: entry["rows"] for entry in manifest} == {
+        "marts.dim_items": 1, "marts.rpt_recs": 1, "ml.ml_recs": 1,
+    }  # fmt: skip
+    view = pq.read_table(tmp_path / "out" / "marts" / "rpt_recs.parquet")
+    assert view.to_pylist() == [{"item_id": "i1", "customer_id": "c1", "name": "Lamp"}]
+
+
 # Lists every table and view of a warehouse and reads a row of each, as a BI tool browsing it.
 BROWSE = """
 import sys, duckdb
