@@ -83,10 +83,12 @@ $(MF_VENV)/.installed: requirements.txt requirements-metricflow.txt
 
 metricflow-install: $(MF_VENV)/.installed
 
+# --decimals: plain fixed-point numbers (mf's default prints 2442807.02 as 2.44281e+06).
 metrics: metricflow-install
 	$(BIN)/dbt parse
 	$(MF_VENV)/bin/mf query --metrics customers,revenue,orders,revenue_per_customer,average_order_value,share_of_revenue \
-		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment
+		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment \
+		--decimals 4
 
 # Slim CI: save the manifest of the base (e.g. on main), then build only what changed.
 slim-ci-state: install
