@@ -112,6 +112,27 @@ def test_everything_a_bi_tool_lists_can_be_queried_from_anywhere(small_warehouse
     assert "raw" not in {name for (name,) in listed}
 
 
+def test_descriptions_are_in_the_warehouse_for_bi_tools(small_warehouse):
+    """Every mart's and column's YAML description is the table's or column's comment in the file
+    (dbt persist_docs), which BI tools show beside them."""
+    manifest = json.loads((small_warehouse.parent / "target" / "manifest.json").read_text())
+    expected = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["schema"] == "marts":
+            expected[(node["name"], None)] = node["description"].strip()
+            for column in node["columns"].values():
+                expected[(node["name"], column["name"])] = column["description"].strip()
+    with duckdb.connect(str(small_warehouse), read_only=True) as connection:
+        tables = connection.sql(
+            "select table_name, null, comment from duckdb_tables() where schema_name = 'marts'"
+            " union all select table_name, column_name, comment from duckdb_columns()"
+            " where schema_name = 'marts'"
+        ).fetchall()
+    found = {(table, column): (comment or "").strip() for table, column, comment in tables}
+    assert ("dim_customers", "lifetime_spend") in found
+    assert found == {key: expected[key] for key in found}
+
+
 def test_a_writer_fails_on_a_file_a_reader_holds_open(small_warehouse, tmp_path):
     """The problem the swap solves: DuckDB's lock stops any writer (a plain `dbt build` into the
     file included) while a reader has the file open."""
