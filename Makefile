@@ -10,9 +10,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 .PHONY: install build test lint dbt-build pytest sample-data clean
 
 # The stamp file makes a second run reuse the environment; it is rebuilt only when the pins change.
+# scripts/install_env.py says what pip is doing and how long each step takes.
+INSTALL_ENV = $(PYTHON) scripts/install_env.py --python $(PYTHON)
+
 $(BIN)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --requirement requirements.txt
+	$(INSTALL_ENV) --venv $(VENV) --requirements requirements.txt
 	touch $@
 
 install: $(BIN)/.installed
@@ -76,9 +78,7 @@ report: install
 
 # MetricFlow in its own environment (requirements-metricflow.txt), and a metric query.
 $(MF_VENV)/.installed: requirements.txt requirements-metricflow.txt
-	$(PYTHON) -m venv $(MF_VENV)
-	$(MF_VENV)/bin/pip install --quiet --disable-pip-version-check \
-		--requirement requirements.txt --requirement requirements-metricflow.txt
+	$(INSTALL_ENV) --venv $(MF_VENV) --requirements requirements.txt requirements-metricflow.txt
 	touch $@
 
 metricflow-install: $(MF_VENV)/.installed
@@ -110,8 +110,7 @@ export SPARK_METASTORE_DIR ?= $(CURDIR)/$(SPARK_DIR)/metastore
 .PHONY: install-spark spark-build spark-compare spark-test
 
 $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check \
-		--requirement requirements.txt --requirement requirements-spark.txt
+	$(INSTALL_ENV) --venv $(VENV) --requirements requirements.txt requirements-spark.txt
 	touch $@
 
 install-spark: $(BIN)/.installed-spark
