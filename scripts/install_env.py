@@ -18,10 +18,10 @@ import time
 from collections import deque
 from pathlib import Path
 
-# pip prints one of these per package it resolves, then one line when it starts installing.
-COLLECTING = "Collecting "
+# pip prints one of these per package it resolves (Processing: found as a local file), then one
+# line when it starts installing.
+RESOLVED = ("Collecting ", "Processing ", "Requirement already satisfied: ")
 INSTALLING = "Installing collected packages:"
-ALREADY = "Requirement already satisfied: "
 
 
 def say(message: str) -> None:
@@ -66,7 +66,7 @@ def pip_install(venv: Path, requirements: list[Path], total: int) -> tuple[float
         assert process.stdout is not None
         for line in process.stdout:
             tail.append(line.rstrip())
-            if line.startswith((COLLECTING, ALREADY)):
+            if line.startswith(RESOLVED):
                 seen += 1
                 if seen % step == 0:
                     elapsed = time.monotonic() - started
