@@ -90,6 +90,32 @@ metrics: metricflow-install
 		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment \
 		--decimals 4
 
+# The segment dashboard in a real Apache Superset (docs/bi-access-and-review.md, Superset): its own
+# environment (requirements-superset.txt), then scripts/superset_dashboard.py imports
+# bi/superset/segment_dashboard into a Superset on 127.0.0.1, checks a chart's numbers and the
+# column descriptions against the warehouse, and saves a screenshot (SUPERSET_SCREENSHOT).
+# `make superset` keeps serving it until Ctrl-C. Not part of `make test`: a first run takes about
+# five minutes (install and Superset's own set-up), later runs under a minute.
+SUPERSET_VENV ?= $(VENV)/superset
+SUPERSET_PORT ?= 8088
+SUPERSET_SCREENSHOT ?= target/superset/dashboard.png
+SUPERSET = SUPERSET_BIN=$(SUPERSET_VENV)/bin/superset $(BIN)/python scripts/superset_dashboard.py \
+	--port $(SUPERSET_PORT) --screenshot $(SUPERSET_SCREENSHOT)
+
+.PHONY: superset-install superset-check superset
+
+$(SUPERSET_VENV)/.installed: requirements-superset.txt
+	$(INSTALL_ENV) --venv $(SUPERSET_VENV) --requirements requirements-superset.txt
+	touch $@
+
+superset-install: $(SUPERSET_VENV)/.installed
+
+superset-check: install superset-install
+	$(SUPERSET)
+
+superset: install superset-install
+	$(SUPERSET) --serve
+
 # Slim CI: save the manifest of the base (e.g. on main), then build only what changed.
 slim-ci-state: install
 	$(BIN)/dbt parse --target-path $(STATE_DIR)
