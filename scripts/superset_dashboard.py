@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -324,6 +325,10 @@ def main(argv: list[str] | None = None) -> int:
         home.run("import-dashboards", "--path", str(bundle), "--username", ADMIN)
     log(f"imported {EXPORT_DIR.relative_to(PROJECT_DIR)} on {warehouse}")
 
+    # Ctrl-C, and a plain kill, stop Superset too (it runs in a session of its own). SIGINT is
+    # set again because a shell starts background jobs with it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     server = Server(home, args.port)
     try:
