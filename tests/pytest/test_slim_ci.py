@@ -27,13 +27,14 @@ def base(tmp_path_factory):
 
 
 def changed_project(tmp_path, change) -> tuple:
-    """A copy of the project (no Python models) with `change` applied to it."""
+    """A copy of the project with `change` applied to it. The Python models are copied too
+    (exposures and views refer to them); the dbt commands leave them out (path:models/ml+)."""
     project = tmp_path / "project"
     project.mkdir()
     for entry in PROJECT_ENTRIES:
         source = PROJECT_DIR / entry
         if source.is_dir():
-            shutil.copytree(source, project / entry, ignore=shutil.ignore_patterns("ml"))
+            shutil.copytree(source, project / entry)
         else:
             shutil.copy(source, project / entry)
     change(project)
