@@ -10,9 +10,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 .PHONY: install build test lint dbt-build pytest sample-data clean
 
 # The stamp file makes a second run reuse the environment; it is rebuilt only when the pins change.
+# scripts/install_env.py says what pip is doing and how long each step takes.
+INSTALL_ENV = $(PYTHON) scripts/install_env.py --python $(PYTHON)
+
 $(BIN)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --requirement requirements.txt
+	$(INSTALL_ENV) --venv $(VENV) --requirements requirements.txt
 	touch $@
 
 install: $(BIN)/.installed
@@ -83,17 +85,43 @@ report: install
 
 # MetricFlow in its own environment (requirements-metricflow.txt), and a metric query.
 $(MF_VENV)/.installed: requirements.txt requirements-metricflow.txt
-	$(PYTHON) -m venv $(MF_VENV)
-	$(MF_VENV)/bin/pip install --quiet --disable-pip-version-check \
-		--requirement requirements.txt --requirement requirements-metricflow.txt
+	$(INSTALL_ENV) --venv $(MF_VENV) --requirements requirements.txt requirements-metricflow.txt
 	touch $@
 
 metricflow-install: $(MF_VENV)/.installed
 
+# --decimals: plain fixed-point numbers (mf's default prints 2442807.02 as 2.44281e+06).
 metrics: metricflow-install
 	$(BIN)/dbt parse
 	$(BIN)/python scripts/read_only_warehouse.py $(MF_VENV)/bin/mf query --metrics customers,revenue,orders,revenue_per_customer,average_order_value,share_of_revenue \
-		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment
+		--group-by customer__store_id,customer__segment --order customer__store_id,customer__segment \
+		--decimals 4
+
+# The segment dashboard in a real Apache Superset (docs/bi-access-and-review.md, Superset): its own
+# environment (requirements-superset.txt), then scripts/superset_dashboard.py imports
+# bi/superset/segment_dashboard into a Superset on 127.0.0.1, checks a chart's numbers and the
+# column descriptions against the warehouse, and saves a screenshot (SUPERSET_SCREENSHOT).
+# `make superset` keeps serving it until Ctrl-C. Not part of `make test`: a first run takes about
+# five minutes (install and Superset's own set-up), later runs under a minute.
+SUPERSET_VENV ?= $(VENV)/superset
+SUPERSET_PORT ?= 8088
+SUPERSET_SCREENSHOT ?= target/superset/dashboard.png
+SUPERSET = SUPERSET_BIN=$(SUPERSET_VENV)/bin/superset $(BIN)/python scripts/superset_dashboard.py \
+	--port $(SUPERSET_PORT) --screenshot $(SUPERSET_SCREENSHOT)
+
+.PHONY: superset-install superset-check superset
+
+$(SUPERSET_VENV)/.installed: requirements-superset.txt
+	$(INSTALL_ENV) --venv $(SUPERSET_VENV) --requirements requirements-superset.txt
+	touch $@
+
+superset-install: $(SUPERSET_VENV)/.installed
+
+superset-check: install superset-install
+	$(SUPERSET)
+
+superset: install superset-install
+	$(SUPERSET) --serve
 
 # Slim CI: save the manifest of the base (e.g. on main), then build only what changed.
 slim-ci-state: install
@@ -115,8 +143,7 @@ export SPARK_METASTORE_DIR ?= $(CURDIR)/$(SPARK_DIR)/metastore
 .PHONY: install-spark spark-build spark-compare spark-test
 
 $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check \
-		--requirement requirements.txt --requirement requirements-spark.txt
+	$(INSTALL_ENV) --venv $(VENV) --requirements requirements.txt requirements-spark.txt
 	touch $@
 
 install-spark: $(BIN)/.installed-spark

@@ -10,7 +10,8 @@
             "NOTE: the dbt Python models (models/ml/clustering, models/ml/recommendations;"
             ~ " schema ml) are disabled on target '" ~ target.name ~ "' (type " ~ target.type
             ~ "): they run on DuckDB only, and dbt-spark runs Python models only on Databricks"
-            ~ " clusters. The SQL layers (staging, intermediate, marts) and their tests run here."
+            ~ " clusters; so are the views that read them (models/reports/recommendations)."
+            ~ " The SQL layers (staging, intermediate, marts) and their tests run here."
             ~ " README, Running at scale on Spark or Databricks, has the route for clustering and"
             ~ " recommendations at scale (Spark MLlib KMeans and ALS).",
             info=true

@@ -52,6 +52,38 @@
 {% endmacro %}
 
 
+{#- on-run-end hook: drops the raw views again where they only work inside dbt (dispatched).
+    Nothing needs them after the run: staging holds every raw line, and the next run creates
+    them again. -#}
+{% macro drop_raw_sources() %}
+    {% if execute %}
+        {% do adapter.dispatch('drop_raw_sources')() %}
+    {% endif %}
+{% endmacro %}
+
+{#- Spark's raw views read absolute paths, so they work anywhere and stay. -#}
+{% macro default__drop_raw_sources() %}
+{% endmacro %}
+
+{#- DuckDB's raw views read the files by paths relative to the directory dbt runs in, so in a BI
+    tool (another directory) they fail: they are dropped, and so is the raw schema when nothing
+    else is in it. -#}
+{% macro duckdb__drop_raw_sources() %}
+    {% set schema = var('raw_schema') %}
+    {% for source_name, spec in raw_sources().items() %}
+        {% do run_query('drop view if exists ' ~ schema ~ '.' ~ source_name ~ '__' ~ spec.table) %}
+    {% endfor %}
+    {% set in_schema = "database_name = current_database() and schema_name = " ~ sql_string(schema) %}
+    {% set left = run_query(
+        "select (select count(*) from duckdb_tables() where " ~ in_schema ~ ")"
+        ~ " + (select count(*) from duckdb_views() where " ~ in_schema ~ ")"
+    ) %}
+    {% if left.rows[0][0] == 0 and schema != 'main' %}
+        {% do run_query('drop schema if exists ' ~ schema) %}
+    {% endif %}
+{% endmacro %}
+
+
 {#- The checks, the same on every engine: at least one file, none empty. Returns the names. -#}
 {% macro checked_raw_files(source_name, spec, path, listing) %}
     {% if listing | length == 0 %}

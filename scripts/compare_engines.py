@@ -45,6 +45,7 @@ TABLES = [
     ("intermediate", "int_order_lines"),
     ("intermediate", "int_customer_values"),
     ("marts", "fct_orders"),
+    ("marts", "dim_items"),
     ("marts", "dim_customers"),
     ("marts", "fct_customer_rfm"),
     ("marts", "rpt_rfm_cells"),

@@ -1,8 +1,9 @@
-"""Exports the marts to Parquet files, for BI tools that do not read DuckDB.
+"""Exports the marts and the ml tables to Parquet files, for BI tools that do not read DuckDB.
 
     python scripts/export_parquet.py [--warehouse warehouse.duckdb] [--out-dir target/parquet]
 
-writes one file per table, `<out-dir>/<schema>/<table>.parquet`, and `<out-dir>/manifest.json`
+writes one file per table or view of schemas `marts` and `ml` (`--schemas` for others),
+`<out-dir>/<schema>/<table>.parquet`, and `<out-dir>/manifest.json`
 listing each file with its row count and columns (name and DuckDB type). The warehouse is
 opened read-only, so a BI tool may hold it open meanwhile. Files are written to a temporary
 directory first and moved into place table by table, so a reader never sees a half-written file.
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-DEFAULT_SCHEMAS = ("marts",)
+# What BI users read: the marts and reports (with the views that name recommended items), and
+# the clusters and recommendations.
+DEFAULT_SCHEMAS = ("marts", "ml")
 
 
 def quoted(identifier: str) -> str:
@@ -30,8 +33,11 @@ def export(warehouse: Path, out_dir: Path, schemas=DEFAULT_SCHEMAS) -> list[dict
     out_dir.mkdir(parents=True, exist_ok=True)
     exported = []
     with duckdb.connect(str(warehouse), read_only=True) as connection:
+        # Views too: a Parquet reader cannot join dim_items itself as easily as a view does.
         tables = connection.execute(
-            "select schema_name, table_name from duckdb_tables()"
+            "select schema_name, name from ("
+            " select schema_name, table_name as name from duckdb_tables()"
+            " union all select schema_name, view_name from duckdb_views() where not internal)"
             " where schema_name in (select unnest(?::varchar[])) order by 1, 2",
             [list(schemas)],
         ).fetchall()

@@ -11,8 +11,8 @@ from dbt_project_runner import ECOMMERCE_HEADER, ONLINE_RETAIL_HEADER, PROJECT_D
 DBT = Path(sys.executable).parent / "dbt"
 PYTHON = sys.executable
 # Models, seeds and the time spine only: dbt's own tests run in `make dbt-build`, and the
-# Python models (clustering, recommendations) are slow and tested on their own; `+` leaves out
-# the reports that read them too.
+# Python models (clustering, recommendations) are slow and tested on their own, so they and the
+# views that read them are left out.
 QUICK_BUILD = [
     "build",
     "--exclude",

@@ -1,6 +1,7 @@
 """BI access: the Parquet export, and a build that a reader holding the warehouse open survives."""
 
 import json
+import os
 import shutil
 import sys
 
@@ -57,6 +58,80 @@ def test_export_writes_every_mart_to_parquet_with_its_rows_and_types(small_wareh
         f"marts.{name}": rows for name, rows in expected.items()
     }
     assert not list((tmp_path / "out").glob(".export-*")), "the staging directory is left over"
+
+
+def test_export_covers_the_ml_tables_and_the_views_by_default(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts; create schema ml; create schema staging")
+        connection.execute("create table marts.dim_items as select 'i1' as item_id, 'Lamp' as name")
+        connection.execute("create table ml.ml_recs as select 'c1' as customer_id, 'i1' as item_id")
+        connection.execute(
+            "create view marts.rpt_recs as"
+            " select * from ml.ml_recs join marts.dim_items using (item_id)"
+        )
+        connection.execute("create table staging.not_for_bi as select 1 as x")
+    completed = run(
+        [*EXPORT, "--warehouse", str(warehouse), "--out-dir", str(tmp_path / "out")],
+        dbt_env(warehouse, tmp_path),
+    )
+    assert completed.returncode == 0, completed.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert {entry["table"]: entry["rows"] for entry in manifest} == {
+        "marts.dim_items": 1, "marts.rpt_recs": 1, "ml.ml_recs": 1,
+    }  # fmt: skip
+    view = pq.read_table(tmp_path / "out" / "marts" / "rpt_recs.parquet")
+    assert view.to_pylist() == [{"item_id": "i1", "customer_id": "c1", "name": "Lamp"}]
+
+
+# Lists every table and view of a warehouse and reads a row of each, as a BI tool browsing it.
+BROWSE = """
+import sys, duckdb
+with duckdb.connect(sys.argv[1], read_only=True) as connection:
+    relations = connection.sql(
+        "select schema_name, table_name from duckdb_tables() union all"
+        " select schema_name, view_name from duckdb_views() where not internal"
+    ).fetchall()
+    for schema, name in relations:
+        connection.sql(f'select * from "{schema}"."{name}" limit 1').fetchall()
+        print(schema, name)
+"""
+
+
+def test_everything_a_bi_tool_lists_can_be_queried_from_anywhere(small_warehouse, tmp_path):
+    """No `raw` schema is left (its views read the inputs by relative paths, so they work only
+    inside dbt), no `staging` either (ephemeral models over those views), and every table and
+    view in the file answers in a process started elsewhere."""
+    completed = run(
+        [sys.executable, "-c", BROWSE, str(small_warehouse)], dict(os.environ), cwd=tmp_path
+    )
+    assert completed.returncode == 0, completed.stderr
+    schemas = {line.split()[0] for line in completed.stdout.splitlines()}
+    assert {"marts", "intermediate"} <= schemas
+    with duckdb.connect(str(small_warehouse), read_only=True) as connection:
+        listed = connection.sql("select schema_name from duckdb_schemas()").fetchall()
+    assert not {"raw", "staging"} & {name for (name,) in listed}
+
+
+def test_descriptions_are_in_the_warehouse_for_bi_tools(small_warehouse):
+    """Every mart's and column's YAML description is the table's or column's comment in the file
+    (dbt persist_docs), which BI tools show beside them."""
+    manifest = json.loads((small_warehouse.parent / "target" / "manifest.json").read_text())
+    expected = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["schema"] == "marts":
+            expected[(node["name"], None)] = node["description"].strip()
+            for column in node["columns"].values():
+                expected[(node["name"], column["name"])] = column["description"].strip()
+    with duckdb.connect(str(small_warehouse), read_only=True) as connection:
+        tables = connection.sql(
+            "select table_name, null, comment from duckdb_tables() where schema_name = 'marts'"
+            " union all select table_name, column_name, comment from duckdb_columns()"
+            " where schema_name = 'marts'"
+        ).fetchall()
+    found = {(table, column): (comment or "").strip() for table, column, comment in tables}
+    assert ("dim_customers", "lifetime_spend") in found
+    assert found == {key: expected[key] for key in found}
 
 
 def test_a_writer_fails_on_a_file_a_reader_holds_open(small_warehouse, tmp_path):

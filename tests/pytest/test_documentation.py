@@ -5,14 +5,19 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from dbt_project_runner import PROJECT_DIR, run_dbt
 
 
-def test_every_documented_kind_of_node_has_a_description(tmp_path):
-    run = run_dbt(tmp_path, "parse")
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> dict:
+    work_dir = tmp_path_factory.mktemp("documentation")
+    run = run_dbt(work_dir, "parse")
     assert run.returncode == 0, run.output
-    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    return json.loads((work_dir / "target" / "manifest.json").read_text())
 
+
+def test_every_documented_kind_of_node_has_a_description(manifest):
     missing = []
     for kind in ("nodes", "sources", "exposures", "semantic_models", "metrics", "macros"):
         for unique_id, node in manifest[kind].items():
@@ -28,7 +33,7 @@ def test_every_documented_kind_of_node_has_a_description(tmp_path):
     assert missing == []
 
     exposures = {node["name"]: node for node in manifest["exposures"].values()}
-    assert set(exposures) >= {"customer_segmentation_report", "segment_dashboard"}
+    assert set(exposures) >= {"customer_segmentation_report", "segment_dashboard", "html_report"}
     assert (
         "model.customer_segmentation.rpt_segment_summary"
         in (exposures["segment_dashboard"]["depends_on"]["nodes"])
@@ -38,6 +43,26 @@ def test_every_documented_kind_of_node_has_a_description(tmp_path):
         "customers", "revenue", "orders", "revenue_per_customer", "average_order_value",
         "share_of_revenue",
     }  # fmt: skip
+
+
+def test_the_docs_site_opens_on_the_projects_own_overview(manifest):
+    overview = manifest["docs"].get("doc.customer_segmentation.__overview__")
+    assert overview, "no {% docs __overview__ %} block: the site opens on dbt's generic page"
+    assert "marts" in overview["block_contents"]
+
+
+def test_the_html_report_exposure_lists_every_table_the_report_reads(manifest):
+    (exposure,) = (e for e in manifest["exposures"].values() if e["name"] == "html_report")
+    declared = {node.rsplit(".", 1)[-1] for node in exposure["depends_on"]["nodes"]}
+    sources = [*(PROJECT_DIR / "retail_warehouse").glob("report*.py")]
+    sources += (PROJECT_DIR / "retail_warehouse").glob("report/**/*.py")
+    read = {
+        table
+        for source in sources
+        for table in re.findall(r"\b(?:marts|ml)\.([a-z_]+)", source.read_text())
+    }
+    assert read, "no table found in the report's code"
+    assert declared == read
 
 
 DOCUMENTS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]

@@ -6,6 +6,7 @@ the test finds its `mf` in MF_BIN or .venv/metricflow/bin/mf and is skipped with
 
 import csv
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -50,6 +51,8 @@ def metricflow(tmp_path_factory):
             return list(csv.DictReader(handle))
 
     query.warehouse = warehouse
+    query.project = project
+    query.env = {**dbt_env(warehouse, work_dir), "DBT_LOG_PATH": str(work_dir / "logs")}
     yield query
     shutil.rmtree(project)
 
@@ -129,3 +132,14 @@ def test_order_metrics_by_month_match_monthly_sales(metricflow):
     assert got.keys() == {(store, month) for store, month, *_ in monthly}
     for store, month, revenue, gross, orders in monthly:
         assert got[(store, month)] == pytest.approx((float(revenue), float(gross), orders))
+
+
+def test_make_metrics_prints_plain_numbers(metricflow):
+    """`make metrics` prints fixed-point numbers, never `2.44281e+06`: the online shop's Loyal
+    Customers have a share of revenue of 97.55 / 216.74 = 0.450078..., printed 0.4501."""
+    completed = run(["make", "--no-print-directory", "metrics"], metricflow.env, metricflow.project)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    loyal = next(line for line in completed.stdout.splitlines() if "Loyal Customers" in line)
+    assert loyal.split()[:4] == ["online_retail", "Loyal", "Customers", "2"]
+    assert loyal.split()[4:7] == ["97.5500", "6", "0.4501"]
+    assert not re.search(r"\d[eE][+-]\d", completed.stdout)

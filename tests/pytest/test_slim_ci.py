@@ -27,8 +27,8 @@ def base(tmp_path_factory):
 
 
 def changed_project(tmp_path, change) -> tuple:
-    """A copy of the project with `change` applied to it (dbt_in leaves the Python models and
-    what reads them out of every selection)."""
+    """A copy of the project with `change` applied to it. The Python models are copied too
+    (exposures and views refer to them); the dbt commands leave them out (path:models/ml+)."""
     project = tmp_path / "project"
     project.mkdir()
     for entry in PROJECT_ENTRIES:

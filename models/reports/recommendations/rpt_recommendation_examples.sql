@@ -1,6 +1,7 @@
-{#- Reads ml_customer_recommendations, which runs on DuckDB only (dbt_project.yml), so it does
-    too. -#}
-{{ config(enabled=target.type == 'duckdb') }}
+{#- A table, unlike the views beside it: it picks the example customers once per build, for the
+    report. Reads ml_customer_recommendations, which runs on DuckDB only (dbt_project.yml), so
+    it does too (the folder's config). -#}
+{{ config(materialized='table') }}
 
 {#- Items shown per example customer, of each list (bought, recommended). -#}
 {%- set items_shown = 5 -%}
