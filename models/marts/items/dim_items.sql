@@ -6,6 +6,12 @@ order_lines as (
 
 ),
 
+interactions as (
+
+    select * from {{ ref('int_customer_item_interactions') }}
+
+),
+
 -- Sales only: a return says nothing about an item's name, price or buyers.
 sale_lines as (
 
@@ -13,29 +19,26 @@ sale_lines as (
         store_id,
         item_id,
         item_name,
-        unit_price,
-        customer_id,
-        order_id,
-        quantity,
-        amount,
-        ordered_at
+        unit_price
     from order_lines
     where not is_return
 
 ),
 
+-- An item's sales are the sum of its customers' purchases of it (int_customer_item_interactions
+-- counts each customer's distinct orders of it, and an order belongs to one customer).
 item_sales as (
 
     select
         store_id,
         item_id,
-        count(distinct customer_id) as buyers,
-        count(distinct order_id) as orders,
+        count(*) as buyers,
+        cast(sum(orders) as bigint) as orders,
         cast(sum(quantity) as bigint) as units_sold,
         cast(sum(amount) as {{ money_type() }}) as revenue,
-        min(ordered_at) as first_sold_at,
-        max(ordered_at) as last_sold_at
-    from sale_lines
+        min(first_purchased_at) as first_sold_at,
+        max(last_purchased_at) as last_sold_at
+    from interactions
     group by store_id, item_id
 
 ),
