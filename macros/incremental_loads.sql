@@ -9,14 +9,14 @@
 {% endmacro %}
 
 
-{#- A filter that keeps only the lines of files the model does not hold yet, on incremental runs.
-    The loaded files are written into the SQL as a list of names, not as a subquery: with names,
-    the engine drops each loaded file's scan from the raw view. A subquery would still parse
-    every file. -#}
-{% macro where_source_file_not_loaded() %}
+{#- A filter that keeps only the lines of files the model does not hold yet, on incremental runs:
+    the files named in the model's own `loaded_files_column`. The loaded files are written into
+    the SQL as a list of names, not as a subquery: with names, the engine drops each loaded
+    file's scan from the raw view. A subquery would still parse every file. -#}
+{% macro where_source_file_not_loaded(loaded_files_column='source_file') %}
     {% if is_incremental_load() %}
         {% set loaded_files = run_query(
-            'select distinct source_file from ' ~ this ~ ' order by source_file'
+            'select distinct ' ~ loaded_files_column ~ ' from ' ~ this ~ ' order by 1'
         ).columns[0].values() %}
         {% if loaded_files | length > 0 %}
             where source_file not in (
