@@ -12,7 +12,7 @@ runs `python scripts/superset_dashboard.py [--serve] [--screenshot PNG]`, which
 3. starts Superset on 127.0.0.1 only, asks it for the dataset columns' descriptions (the
    warehouse's column comments, dbt persist_docs) and for the numbers of the customers-by-
    segment chart, and checks both against the warehouse itself,
-4. opens the dashboard in headless Chromium (retail_warehouse.report_browser), waits for every
+4. opens the dashboard in headless Chromium (retail_warehouse.report.browser), waits for every
    chart and saves a screenshot (target/superset/dashboard.png, or --screenshot),
 5. stops Superset, or keeps it serving with --serve.
 
@@ -41,7 +41,7 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
-from retail_warehouse.report_browser import chromium_page  # noqa: E402
+from retail_warehouse.report.browser import chromium_page  # noqa: E402
 
 EXPORT_DIR = PROJECT_DIR / "bi" / "superset" / "segment_dashboard"
 CONFIG = PROJECT_DIR / "bi" / "superset" / "superset_config.py"
