@@ -22,7 +22,8 @@
 
 {#- on-run-start hook: checks every raw file, then (re)creates one view per source in the raw
     schema with two extra columns, source_file and source_row_number (1 = first data row).
-    Skipped when the warehouse is opened read-only (make docs): the views are in it already. -#}
+    Skipped when the warehouse is opened read-only (make docs, make metrics): nothing there reads
+    the raw files. -#}
 {% macro register_raw_sources() %}
     {% if execute and not warehouse_is_read_only() %}
         {% do run_query('create schema if not exists ' ~ var('raw_schema')) %}
@@ -54,9 +55,9 @@
 
 {#- on-run-end hook: drops the raw views again where they only work inside dbt (dispatched).
     Nothing needs them after the run: staging holds every raw line, and the next run creates
-    them again. -#}
+    them again. Skipped read-only, as the creation is. -#}
 {% macro drop_raw_sources() %}
-    {% if execute %}
+    {% if execute and not warehouse_is_read_only() %}
         {% do adapter.dispatch('drop_raw_sources')() %}
     {% endif %}
 {% endmacro %}

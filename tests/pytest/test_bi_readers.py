@@ -78,7 +78,7 @@ def test_a_pooled_connection_that_attaches_the_file_reads_the_new_build(warehous
         assert count(new_connection) == before + 1
         assert count(pooled) == before  # an open connection keeps its build
         # Views resolve too: the catalog has the name they were created under.
-        views = "select count(*) from intermediate.int_order_lines_classified"
+        views = "select count(*) from intermediate.int_order_lines_cleaned"
         assert new_connection.execute(views).fetchone()[0] > 0
     finally:
         new_connection.close()

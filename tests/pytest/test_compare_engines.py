@@ -13,6 +13,8 @@ import compare_engines
 
 # The columns the checks read, per table; every other table needs only store_id.
 TABLE_SQL = {
+    "int_order_lines": "select * from (values ('a', null), ('a', 'missing_customer'), ('b', null))"
+    " t(store_id, rejection_reason)",
     "fct_orders": "select * from (values ('a', 10.5::decimal(18,4)), ('b', 3::decimal(18,4)))"
     " t(store_id, amount)",
     "fct_customer_rfm": """select * from (values

@@ -63,8 +63,11 @@ def test_bad_lines_are_rejected_with_a_reason_and_an_empty_month_is_no_sales(
         ("104233@2021-01-04 10:15:00", 1, 25.98),
         ("104233@2021-01-04 10:15:00", 2, 3.5),
     ]
-    # Every raw line reached staging (the raw views themselves are dropped after the run).
-    assert run.query("select count(*) from staging.stg_ecommerce__order_lines") == [(5,)]
+    # Every raw line reached int_order_lines (the raw views are dropped after the run, and
+    # staging is ephemeral).
+    assert run.query(
+        "select count(*) from intermediate.int_order_lines where store_id = 'ecommerce'"
+    ) == [(5,)]
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,8 @@ kmeans_profiles as (
         share_of_customers,
         share_of_revenue
     from cluster_profiles
-    where method = 'kmeans'
+    -- A k the store is too small for has one row with only a note; it stays there.
+    where method = 'kmeans' and cluster_id is not null
 
 ),
 

@@ -3,6 +3,8 @@ with
 recommendations as (
 
     select * from {{ ref('ml_customer_recommendations') }}
+    -- A store with nothing to recommend has one row that only carries a note; it stays there.
+    where customer_id is not null
 
 ),
 

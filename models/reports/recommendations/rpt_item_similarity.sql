@@ -3,6 +3,8 @@ with
 similar_items as (
 
     select * from {{ ref('ml_item_similarity') }}
+    -- A store without a model has one row that only carries a note; it stays there.
+    where item_id is not null
 
 ),
 

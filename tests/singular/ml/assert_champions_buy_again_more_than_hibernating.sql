@@ -1,5 +1,6 @@
 -- Under the default scoring method, Champions at the cut-off must buy in the holdout more
--- often than Hibernating customers, in every store that has both.
+-- often than Hibernating customers, in every store where both segments have at least 30
+-- customers: with fewer, who happens to come back is chance (a toy shop has one of each).
 with
 
 validity as (
@@ -32,6 +33,7 @@ compared as (
     from champions
     inner join hibernating
         on champions.store_id = hibernating.store_id
+    where champions.customers >= 30 and hibernating.customers >= 30
 
 )
 
