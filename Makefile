@@ -47,7 +47,7 @@ sample-data: install
 	$(BIN)/python -m datagen.ecommerce --rows 300000 --customers 53000 \
 		--items 69000 --seed 42 --gzip --out data/ecommerce
 
-# Reviewers and BI tools (README: BI access, Data diff, Semantic layer, Slim CI). The folders
+# Reviewers and BI tools (docs/bi-access-and-review.md). The folders
 # reach the recipes as env vars, quoted there, so that they may hold spaces and quotes.
 BASE ?= main
 export DIFF_DIR ?= target/diff
@@ -74,7 +74,7 @@ export: install
 diff: install
 	$(BIN)/python scripts/warehouse_diff.py --base $(BASE) --out-dir "$$DIFF_DIR" $(DIFF_ARGS)
 
-# The HTML report (README: Report): one self-contained file from the built warehouse, opened
+# The HTML report (docs/report.md): one self-contained file from the built warehouse, opened
 # read-only; WAREHOUSE_DUCKDB_PATH picks another warehouse, REPORT another output file.
 export REPORT ?= target/report.html
 
@@ -131,7 +131,7 @@ slim-ci: install
 	$(BIN)/python scripts/build_swap.py --copy-current build --select state:modified+ --state "$$STATE_DIR" \
 		--warn-error-options '{"error": ["UnversionedBreakingChange"]}' $(DBT_ARGS)
 
-# Spark (README: Running at scale on Spark or Databricks): the SQL layers built again on a
+# Spark (docs/spark.md): the SQL layers built again on a
 # local PySpark session (`dbt build --target spark`), then compared with the DuckDB build
 # (scripts/compare_engines.py). PySpark and dbt-spark are an optional install on top of the
 # default one (requirements-spark.txt); Java 17 must be on PATH. Each build starts from an empty
@@ -158,7 +158,7 @@ spark-compare: install-spark
 
 spark-test: spark-build spark-compare
 
-# The full-scale benchmark (README: Performance at full scale): generates the 16.1M-row feed
+# The full-scale benchmark (docs/performance.md): generates the 16.1M-row feed
 # into BENCH_DIR unless it is there, then times dbt build, raw-to-segments, the two references
 # and a monthly incremental load. BENCH_ARGS adds options, e.g. `--rows 1000000 4000000 16100000`.
 export BENCH_DIR ?= target/bench

@@ -1,4 +1,4 @@
-"""The full-scale benchmark behind `make bench` (README: Performance at full scale).
+"""The full-scale benchmark behind `make bench` (docs/performance.md).
 
     .venv/bin/python benchmarks/full_scale_benchmark.py [--rows 16100000 ...] [--runs 3]
         [--work-dir target/bench] [--memory-limit 4GB] [--skip-incremental] [--incremental-runs 2]
@@ -335,7 +335,7 @@ def machine() -> str:
 
 
 def markdown(results: list[dict], incremental: dict | None, args: argparse.Namespace) -> str:
-    """The README tables."""
+    """The tables of docs/performance.md."""
     largest = results[-1]
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}; medians of "

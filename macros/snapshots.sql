@@ -7,7 +7,7 @@
             "NOTE: the snapshot snap_customer_segments (schema snapshots) is disabled on target '"
             ~ target.name ~ "' (type spark): dbt-spark snapshots need Delta, Hudi or Iceberg"
             ~ " tables and this target writes Parquet. fct_customer_segment_history and the"
-            ~ " transition reports run here. README, Segment history.",
+            ~ " transition reports run here. docs/history.md has why.",
             info=true
         ) %}
     {% endif %}

@@ -50,9 +50,10 @@ def test_bad_lines_are_rejected_with_a_reason_and_an_empty_month_is_no_sales(
         " from intermediate.int_order_lines_rejected"
         " where store_id = 'ecommerce' order by source_row_number"
     )
+    # A rejected line keeps a value's raw text only where that value failed to parse.
     assert rejected == [
-        (3, "unparseable_value", "2021-01-45 10:15:00", "1"),
-        (4, "unparseable_value", "2021-01-05 10:15:00", "two"),
+        (3, "unparseable_value", "2021-01-45 10:15:00", None),
+        (4, "unparseable_value", None, "two"),
         (5, "missing_value", None, None),
     ]
     kept = run.query(

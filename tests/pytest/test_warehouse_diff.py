@@ -211,10 +211,11 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-# The change every end-to-end test reviews: RFM cell (R=1, F=3) moves from At Risk to Can't
-# Lose (the small input has a customer there, 17006), and the e-commerce store gets a customer.
-MOVED_CELL = ("1", "3")
-MOVED_FROM, MOVED_TO = "At Risk", "Can't Lose"
+# The change every end-to-end test reviews: RFM cell (R=4, F=5) moves from Loyal Customers to
+# Champions (the small input has one customer there, 17001), and the e-commerce store gets a
+# customer.
+MOVED_CELL = ("4", "5")
+MOVED_FROM, MOVED_TO = "Loyal Customers", "Champions"
 
 
 @dataclass
@@ -314,13 +315,17 @@ def test_make_diff_covers_the_ml_tables(diff_run):
     """ml_customer_recommendations: rows added (the new customer) and changed as counted
     independently of the script, from the two builds (rows in both minus identical rows)."""
     table = "ml.ml_customer_recommendations"
-    key = "store_id, customer_id, recommendation_rank"
+    # Null-safe, as the script matches keys: a store's note-only row has null keys on both sides.
+    same_key = " and ".join(
+        f"b_rows.{column} is not distinct from n_rows.{column}"
+        for column in ("store_id", "customer_id", "recommendation_rank")
+    )
     with duckdb.connect() as connection:
         connection.execute(f"attach '{diff_run.out_dir / 'base.duckdb'}' as b (read_only)")
         connection.execute(f"attach '{diff_run.out_dir / 'new.duckdb'}' as n (read_only)")
         before, after, in_both, identical = connection.execute(
             f"select (select count(*) from b.{table}), (select count(*) from n.{table}),"
-            f" (select count(*) from b.{table} join n.{table} using ({key})),"
+            f" (select count(*) from b.{table} as b_rows join n.{table} as n_rows on {same_key}),"
             f" (select count(*) from (select * from b.{table} intersect all"
             f" select * from n.{table}))"
         ).fetchone()
@@ -334,10 +339,11 @@ def test_make_diff_covers_the_ml_tables(diff_run):
 
 
 def test_make_diff_shows_segment_sizes_before_and_after(diff_run):
-    """rpt_segment_summary: "At Risk 1 -> 0, Can't Lose 0 -> 1", not a count of changed rows."""
+    """rpt_segment_summary: "Loyal Customers 2 -> 1, Champions 0 -> 1", not a count of changed
+    rows."""
     sql = (
         "select segment, customers from marts.rpt_segment_summary where store_id = 'online_retail'"
-        f" and segmentation = 'rfm_segment' and segment in ('{MOVED_FROM}', 'Can''t Lose')"
+        f" and segmentation = 'rfm_segment' and segment in ('{MOVED_FROM}', '{MOVED_TO}')"
     )
     before, after = dict(diff_run.query("base", sql)), dict(diff_run.query("new", sql))
     assert before != after

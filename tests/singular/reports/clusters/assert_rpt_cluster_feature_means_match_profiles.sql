@@ -11,7 +11,8 @@ kmeans_profiles as (
         cluster_id,
         customers
     from {{ ref('ml_cluster_profiles') }}
-    where method = 'kmeans'
+    -- Rows with only a note (a k the store is too small for) have no cluster to average.
+    where method = 'kmeans' and cluster_id is not null
 
 ),
 
