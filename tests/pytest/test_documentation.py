@@ -65,7 +65,11 @@ def test_the_html_report_exposure_lists_every_table_the_report_reads(manifest):
     assert declared == read
 
 
-DOCUMENTS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").glob("*.md"))]
+DOCUMENTS = [
+    PROJECT_DIR / "README.md",
+    PROJECT_DIR / "benchmarks" / "README.md",
+    *sorted((PROJECT_DIR / "docs").glob("*.md")),
+]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
