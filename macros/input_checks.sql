@@ -121,7 +121,8 @@
         {% set total = totals[key] %}
         {% set share = (total.lines - total.kept) / total.lines %}
         {% set what = "store '" ~ total.store ~ "'" ~ (": file '" ~ total.file ~ "'" if total.file else " (all its files)") %}
-        {% if total.kept == 0 %}
+        {% set whole_store = not total.file or files_per_store[total.store] == 1 %}
+        {% if whole_store and total.kept == 0 %}
             {% do flagged.append((errors, what ~ ": none of its " ~ '{:,}'.format(total.lines)
                 ~ " lines is kept, so the store would vanish from every mart.", total)) %}
         {% elif share > error_share %}

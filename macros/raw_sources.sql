@@ -400,7 +400,7 @@
         {% endfor %}
     {% endif %}
     {% set rows = [] %}
-    {% set summary = [] %}
+    {% set summary, partial = [], [] %}
     {% set timed = namespace(any=false) %}
     {% for file in files %}
         {% set row = measured.get(file.source_file) or measured.get('*') %}
@@ -426,7 +426,11 @@
             'read_timestamps': best.read if row else 0,
             'has_time_of_day': has_time,
         }) %}
-        {% do summary.append(chosen ~ (' (' ~ best.read ~ ' of ' ~ row['sampled'] ~ ' sampled values read)' if row and best.read < row['sampled'] else '')) %}
+        {% do summary.append(chosen) %}
+        {% if row and best.read < row['sampled'] %}
+            {% do partial.append(file.source_file ~ ": " ~ best.read ~ " of " ~ row['sampled']
+                ~ " sampled values read") %}
+        {% endif %}
     {% endfor %}
     {% set repeated = options.repeated_lines if options.repeated_lines != 'auto' else ('duplicate' if timed.any or files | length == 0 else 'purchase') %}
     {% for row in rows %}
@@ -442,6 +446,7 @@
         ~ (" (var " ~ spec.options_var ~ ".timestamp_format)" if options.timestamp_format else
            " (detected on the first " ~ timestamp_sample_lines() ~ " lines of each file; set"
            ~ " var " ~ spec.options_var ~ ".timestamp_format to choose)")
+        ~ ("; " ~ partial | join('; ') if partial else "")
         ~ "; " ~ ("times of day present" if timed.any else "no times of day") ~ ", so exact repeat lines are "
         ~ ("duplicates" if repeated == 'duplicate' else "purchases")
         ~ (" (var " ~ spec.options_var ~ ".repeated_lines)" if options.repeated_lines != 'auto' else

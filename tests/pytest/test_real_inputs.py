@@ -11,9 +11,13 @@ import pytest
 from dbt_project_runner import ECOMMERCE_HEADER, ONLINE_RETAIL_HEADER, run_dbt
 from real_inputs import (
     excel_style_online_retail_rows,
+    flip_a_bit_in_stored_gzip,
+    truncated_gzip,
     write_lines,
     write_online_retail_ii_workbook,
 )
+
+from retail_warehouse.inputs.profile import report
 
 # The lines models and the customers' RFM (the as-of date), with their data tests.
 LINES_BUILD = [
@@ -22,6 +26,7 @@ LINES_BUILD = [
     "+int_order_lines_cleaned",
     "+int_order_lines_rejected",
     "+fct_customer_rfm",
+    "+path:models/reports/inputs",
     "--exclude",
     "resource_type:unit_test",
     "path:models/ml+",
@@ -45,6 +50,8 @@ JANUARY_BAD_LINES = {
     "536912": "536912,TEST002,This is a test product.,1,1/7/2011 9:00,1.00,17004,United Kingdom",
     "536913": "536913,SP1002,KID'S CHALKBOARD/EASEL,2,1/7/2011 9:00,2.95,17004,United Kingdom",
     "536914": "536914,85123A,FUTURE LINE,1,1/7/2030 9:00,2.55,17005,United Kingdom",
+    "536916": "536916,POSTAGE2,POSTAGE TO FRANCE,1,1/8/2011 9:00,18.00,17006,France",
+    "536917": "536917,XMAS,CHRISTMAS SPECIAL,1,1/8/2011 9:00,3.00,17006,France",
     "536915": "536915,90210,CAFÉ “DELUXE” – €5 MUG,1,1/8/2011 9:00,5.00,17006,France",  # noqa: RUF001
 }
 
@@ -231,3 +238,162 @@ def test_a_3_mb_field_is_read_with_max_line_size(real_inputs):
         "select length(item_name), rejection_reason from intermediate.int_order_lines"
         " where item_id = '5000999'"
     ) == [(3_000_000, None)]
+
+
+GOOD_ECOMMERCE_ROWS = [
+    f"1043{i:02d}.0,5000{i:03d},Lantern {i},5.99,1,2021-01-{1 + i % 28:02d} 10:{i % 60:02d}:00"
+    for i in range(30)
+]
+
+
+def stopped(run) -> str:
+    assert run.returncode != 0, run.output[-3000:]
+    return run.output
+
+
+def test_damaged_files_stop_the_build_before_anything_runs(tmp_path):
+    """Four files, four problems, one message: a gzip file with a flipped bit (DuckDB would
+    read it, with garbled ids), a truncated one, a cp1252 file read as UTF-8, a 3 MB line."""
+    rows = excel_style_online_retail_rows(30, 1, 536500)
+    flipped = flip_a_bit_in_stored_gzip(
+        tmp_path / "or" / "online_retail.csv.gz", ONLINE_RETAIL_HEADER, rows
+    )
+    feed = tmp_path / "ecommerce"
+    truncated = truncated_gzip(feed / "sales_2021_01.csv.gz", ECOMMERCE_HEADER, GOOD_ECOMMERCE_ROWS)
+    cafe = "104201.0,5000001,Caf\u00e9 mug,5.99,1,2021-02-01 10:00:00"
+    cp1252 = write_lines(feed / "sales_2021_02.csv", ECOMMERCE_HEADER, [cafe], encoding="cp1252")
+    long = f"104201.0,5000001,{LONG_NAME},5.99,1,2021-03-01 10:00:00"
+    long_line = write_lines(feed / "sales_2021_03.csv", ECOMMERCE_HEADER, [long])
+    variables = {"online_retail_path": str(flipped), "ecommerce_path": str(feed / "sales_*")}
+
+    output = stopped(run_dbt(tmp_path / "build", *LINES_BUILD, variables=variables))
+
+    assert "Input check: 4 problem(s) with the raw files; nothing was built." in output
+    assert f"file '{flipped}' cannot be read: it is a damaged gzip file (CRC check failed" in output
+    assert f"file '{truncated}' cannot be read: it is a truncated gzip file" in output
+    bad_byte = len(ECOMMERCE_HEADER) + 1 + cafe.index("é")
+    assert (
+        f"file '{cp1252}' cannot be read: line 2 (byte {bad_byte:,}) holds b'\\xe9', which is"
+        " not utf-8 text. Set the file's encoding in var ecommerce_options (e.g. {encoding: cp1252}"
+    ) in output
+    assert (
+        f"file '{long_line}' cannot be read: line 2 (counting the header) is {len(long):,} bytes,"
+        " longer than max_line_size (2,097,152). Raise max_line_size in var ecommerce_options"
+    ) in output
+    assert "leave it out of var online_retail_path" in output
+    assert "START sql" not in output
+
+
+def test_lines_and_files_that_would_make_a_wrong_build_stop_it(tmp_path):
+    """A store none of whose lines can be read (its dates in another format than the var
+    says), and a month delivered twice under two names, its prices written 5.990 the second
+    time (every line a duplicate): one run, every problem named with the setting to change."""
+    online_retail = write_lines(
+        tmp_path / "online_retail.csv",
+        ONLINE_RETAIL_HEADER,
+        excel_style_online_retail_rows(30, 1, 536500),
+    )
+    feed = tmp_path / "ecommerce"
+    first = write_lines(feed / "sales_2021_01.csv", ECOMMERCE_HEADER, GOOD_ECOMMERCE_ROWS)
+    again = write_lines(
+        feed / "sales_2021_01_resent.csv",
+        ECOMMERCE_HEADER,
+        [row.replace(",5.99,", ",5.990,") for row in GOOD_ECOMMERCE_ROWS],
+    )
+    variables = {
+        "online_retail_path": str(online_retail),
+        "ecommerce_path": str(feed / "sales_*"),
+        "online_retail_options": {"timestamp_format": "%Y-%m-%d %H:%M:%S"},
+    }
+
+    output = stopped(run_dbt(tmp_path / "build", *LINES_BUILD, variables=variables))
+
+    assert "Input check: 3 problem(s) with the judged lines; the load is rolled back" in output
+    assert (
+        f"store 'online_retail': file '{online_retail}': none of its 30 lines is kept, so the"
+        " store would vanish from every mart. Top reasons: unparseable_value 30 (100.0%), e.g."
+        " row 1 (order 536500, customer 17800, item 85123A, quantity 6, price 2.5500,"
+        " at 1/3/2011 8:26)"
+    ) in output
+    assert "timestamp_format, encoding, delimiter in var online_retail_options" in output
+    assert (
+        f"store 'ecommerce': files '{first}', '{again}' have lines in the same month: 2021-01"
+        " (30 / 30 lines)"
+    ) in output
+    assert "set var allow_overlapping_files: true" in output
+    assert (
+        f"store 'ecommerce': file '{again}': 30 of 30 lines (100.0%) are rejected, above var"
+        " rejected_share_error (50.0%). Top reasons: duplicate 30 (100.0%)"
+    ) in output
+    assert "int_order_lines_cleaned" not in output.split("Input check:")[-1].split("Done.")[0]
+    assert "OK created sql view model intermediate.int_order_lines_cleaned" not in output
+
+
+def month_rows(month: int, count: int, first_customer: int) -> list[str]:
+    return [
+        f"{first_customer + i}.0,5000{i:03d},Lantern {i},5.99,1,2021-{month:02d}-"
+        f"{1 + i % 28:02d} {10 + i % 8}:{i % 60:02d}:00"
+        for i in range(count)
+    ]
+
+
+def test_a_new_file_with_lines_of_months_already_scored_stops_the_monthly_load(tmp_path):
+    """January and February are loaded; March's file also holds 50 lines of January. In place,
+    the January scores would stay as they were: the load stops, by default because the files
+    share a month, and when that is allowed because January is scored already; a build from
+    every file takes them."""
+    online_retail = write_lines(
+        tmp_path / "online_retail.csv",
+        ONLINE_RETAIL_HEADER,
+        excel_style_online_retail_rows(30, 1, 536500),
+    )
+    feed = tmp_path / "ecommerce"
+    write_lines(feed / "sales_2021_01.csv", ECOMMERCE_HEADER, month_rows(1, 60, 104000))
+    write_lines(feed / "sales_2021_02.csv", ECOMMERCE_HEADER, month_rows(2, 60, 104000))
+    variables = {"online_retail_path": str(online_retail), "ecommerce_path": str(feed / "sales_*")}
+    lines_only = [*LINES_BUILD[:2], "+int_order_lines", *LINES_BUILD[5:]]
+    work = tmp_path / "build"
+    assert run_dbt(work, *lines_only, variables=variables).returncode == 0
+    march = write_lines(
+        feed / "sales_2021_03.csv",
+        ECOMMERCE_HEADER,
+        month_rows(3, 60, 104000) + month_rows(1, 50, 105000),
+    )
+
+    overlapping = stopped(run_dbt(work, *lines_only, variables=variables))
+    assert f"'{feed / 'sales_2021_01.csv'}', '{march}' have lines in the same month" in overlapping
+    allowed = {**variables, "allow_overlapping_files": True}
+    late_run = run_dbt(work, *lines_only, variables=allowed)
+    late = stopped(late_run)
+    assert (
+        f"store 'ecommerce': the new file '{march}' has 50 kept lines dated before 2021-02-01"
+        " (the first from 2021-01-01), in months that earlier loads have scored"
+    ) in late
+    assert "Build from every file instead: `make build`, or `dbt build --full-refresh`." in late
+    files = "select count(distinct source_file) from intermediate.int_order_lines"
+    assert late_run.query(files) == [(3,)]  # rolled back: Online Retail's and two months
+
+    full = run_dbt(work, *lines_only, "--full-refresh", variables=allowed)
+    assert full.returncode == 0, full.output[-3000:]
+    assert full.query(
+        "select count(*) from intermediate.int_order_lines where rejection_reason is null"
+        f" and source_file = '{march}' and month(ordered_at) = 1"
+    ) == [(50,)]
+
+
+def test_the_input_profile_reports_every_file(real_inputs):
+    """What `make profile` prints, from the models it builds (here those of the build above)."""
+    text = report(real_inputs.warehouse)
+    january = next(block for block in text.split("\n\n") if "export_2011_01.csv" in block)
+    # 40 good lines and 17 others: 2 malformed, 4 without a customer, 5 non-products, 1 future.
+    assert "57 lines: 45 kept, 12 rejected (21.1%); 2011-01-03 08:26 to 2030-01-07 09:00" in january
+    assert "read as cp1252, timestamps %m/%d/%Y %H:%M (detected)" in january
+    assert "per month: 2011-01 56 (also in 1 other file(s)); 2030-01 1" in january
+    assert "malformed_row: 2 (3.5%), e.g. row 41 (order 536901, customer 17001" in january
+    assert "future_timestamp: 1 (1.8%), e.g. row 54 (order 536914" in january
+    assert "2 with control characters (3 taken out)" in january
+    february = next(block for block in text.split("\n\n") if "export_2011_02.csv" in block)
+    assert "2011-01 3 (also in 1 other file(s)); 2011-02 20" in february
+    assert "duplicate: 3 (13.0%)" in february
+    assert "online_retail: POSTAGE2 (word): 1 lines, 1 customers" in text
+    assert "online_retail: XMAS (unusual_code): 1 lines" in text
