@@ -36,6 +36,7 @@ def one_run(project_dir: Path, feed: Path, run_dir: Path, memory_limit: str) -> 
                "--log-path", str(run_dir / "logs")]  # fmt: skip
     env = dbt_env(run_dir / "warehouse.duckdb", str(feed / "sales_*.csv*"), memory_limit)
     env["DBT_PROJECT_DIR"] = str(project_dir)
+    env["DBT_PROFILES_DIR"] = str(project_dir / "profiles")
     env["WAREHOUSE_INPUT_CACHE_DIR"] = str(run_dir / "raw_inputs")
     load = os.getloadavg()[0]
     measured = run_measured(command, run_dir / "dbt.log", env, cwd=project_dir)

@@ -16,9 +16,21 @@
     end
 {%- endmacro %}
 
-{#- Whether any of the line's raw fields holds a control character: one match per line. -#}
-{% macro has_control_characters(columns) -%}
-    {{ matches_pattern(raw_line_text(columns), control_character_pattern('any')) }}
+{#- Whether any of the line's raw fields holds a control character: one match per line, on the
+    lines of the files where the raw-file check found any (raw.raw_files), none elsewhere. -#}
+{% macro has_control_characters(columns, source_name) -%}
+    {%- set rows = raw_file_settings(source_name) -%}
+    {%- set files = rows | selectattr('has_control_characters') | map(attribute='source_file') | list -%}
+    {%- if rows and files | length == 0 -%}
+        false
+    {%- elif files | length == rows | length -%}
+        {{ matches_pattern(raw_line_text(columns), control_character_pattern('any')) }}
+    {%- else -%}
+        (
+            source_file in ({% for file in files %}{{ sql_string(file) }}{{ ', ' if not loop.last }}{% endfor %})
+            and {{ matches_pattern(raw_line_text(columns), control_character_pattern('any')) }}
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- How many control characters clean_text takes out of (or turns into spaces in) the line. -#}
@@ -269,7 +281,8 @@
         {{ return([]) }}
     {% endif %}
     {% set result = run_query(
-        "select source_file, timestamp_format, repeated_lines from " ~ relation
+        "select source_file, timestamp_format, repeated_lines, has_control_characters from "
+        ~ relation
         ~ " where source_name = " ~ sql_string(source_name) ~ " order by source_file"
     ) %}
     {{ return(result.rows) }}

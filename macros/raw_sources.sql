@@ -166,7 +166,7 @@
     {% endif %}
     {% set request = tojson({
         'files': files, 'encoding': options.encoding, 'max_line_size': options.max_line_size,
-        'cache_dir': var('raw_cache_dir'),
+        'quote': options.quote, 'cache_dir': var('raw_cache_dir'),
     }) %}
     {% set answer = fromjson(run_query("select prepare_raw_files(" ~ sql_string(request) ~ ")").rows[0][0]) %}
     {% set readable = [] %}
@@ -425,6 +425,7 @@
             'sampled_timestamps': row['sampled'] if row else 0,
             'read_timestamps': best.read if row else 0,
             'has_time_of_day': has_time,
+            'has_control_characters': file.has_control_characters,
         }) %}
         {% do summary.append(chosen) %}
         {% if row and best.read < row['sampled'] %}
@@ -501,6 +502,7 @@
             cast({{ row.sampled_timestamps }} as bigint) as sampled_timestamps,
             cast({{ row.read_timestamps }} as bigint) as read_timestamps,
             {{ row.has_time_of_day }} as has_time_of_day,
+            {{ row.has_control_characters }} as has_control_characters,
             {{ sql_string(row.repeated_lines) }} as repeated_lines,
             {{ sql_string(row.repeated_lines_origin) }} as repeated_lines_origin
         {% if not loop.last %}union all{% endif %}
@@ -544,7 +546,10 @@
                 ~ " does not read: convert it with `python -m retail_warehouse.inputs.workbooks "
                 ~ file ~ " <folder>` and point var " ~ spec.path_var ~ " at the CSV files.") %}
         {% else %}
-            {% do readable.append({'source_file': file, 'read_path': file, 'converted': false}) %}
+            {% do readable.append({
+                'source_file': file, 'read_path': file, 'converted': false,
+                'has_control_characters': true,
+            }) %}
         {% endif %}
     {% endfor %}
     {{ return(readable) }}
@@ -602,38 +607,3 @@
     ) as scanned
 {% endmacro %}
 
-
-{#- on-run-end hook: when DuckDB could not read a raw file while a model or test ran, says
-    which source and file, and which key of var <source>_options changes how it is read. -#}
-{% macro report_raw_read_errors(results) %}
-    {% if not execute or target.type != 'duckdb' %}
-        {{ return('') }}
-    {% endif %}
-    {% set hints = [
-        ('not utf-8 encoded', 'encoding', "the file is not UTF-8: set its encoding (e.g. {encoding: cp1252})"),
-        ('Maximum line size', 'max_line_size', "a line is longer than max_line_size bytes: raise it (e.g. {max_line_size: 10000000})"),
-        ('unterminated quote', 'quote', "a quote is not closed: check quote and escape (e.g. {quote: '\"', escape: '\\\\'})"),
-        ('CSV Error', 'delimiter', "set delimiter, quote, escape, encoding or max_line_size as the file needs"),
-    ] %}
-    {% for result in results if result.status in ('error', 'fail') and result.message %}
-        {% set found = modules.re.search('file = (.+)', result.message) %}
-        {% for text, key, advice in hints if found and text in result.message %}
-            {% if loop.first %}
-                {% set read_path = found.group(1).strip() %}
-                {% set source = run_query(
-                    "select source_name, source_file from " ~ var('raw_schema') ~ ".raw_files"
-                    ~ " where read_path = " ~ sql_string(read_path)
-                ).rows %}
-                {% set name = source[0][0] if source else none %}
-                {% set options_var = raw_sources()[name].options_var if name else '<source>_options' %}
-                {% do log(
-                    "Input check: DuckDB could not read " ~ ("file '" ~ source[0][1] ~ "' of source '" ~ name ~ "'" if name else "'" ~ read_path ~ "'")
-                    ~ " (in " ~ result.node.name ~ "): " ~ advice ~ " in var " ~ options_var
-                    ~ " (docs/sources-and-cleaning.md, Read options).",
-                    info=true
-                ) %}
-            {% endif %}
-        {% endfor %}
-    {% endfor %}
-    {{ return('') }}
-{% endmacro %}

@@ -44,6 +44,7 @@ class ReadableFile:
     source_file: str
     read_path: str
     converted: bool = False
+    has_control_characters: bool = True
 
 
 @dataclass
@@ -63,25 +64,53 @@ class InputError(ValueError):
         self.kind = kind
 
 
-class LineCounter:
-    """Counts lines and finds the first one longer than the limit, a chunk at a time."""
+class ByteScan:
+    """A chunk at a time: counts lines, finds the first one longer than the limit, and notes
+    whether any value holds a control character (C0 but the line ends, DEL, C1 as UTF-8), a
+    line break inside quotes included, so that staging strips them only in such files."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, quote: int):
         self.limit = limit
+        self.quote = quote
         self.lines = 0
         self.open_line = 0
+        self.quotes_open = False
+        self.previous_byte = -1
+        self.has_control_characters = False
 
     def add(self, chunk: bytes) -> None:
-        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == NEWLINE)
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        ends = np.flatnonzero(data == NEWLINE)
+        if not self.has_control_characters:
+            self._find_control_characters(data, ends)
         if len(ends) == 0:
             self.open_line += len(chunk)
             self._check(np.array([self.open_line]), partial=True)
-            return
-        lengths = np.diff(ends, prepend=-1) - 1
-        lengths[0] += self.open_line
-        self._check(lengths, partial=False)
-        self.lines += len(ends)
-        self.open_line = len(chunk) - int(ends[-1]) - 1
+        else:
+            lengths = np.diff(ends, prepend=-1) - 1
+            lengths[0] += self.open_line
+            self._check(lengths, partial=False)
+            self.lines += len(ends)
+            self.open_line = len(chunk) - int(ends[-1]) - 1
+        self.previous_byte = int(data[-1]) if len(data) else self.previous_byte
+
+    def _find_control_characters(self, data: np.ndarray, ends: np.ndarray) -> None:
+        controls = np.flatnonzero((data < 32) | (data == 127))
+        # A carriage return that ends a line and the line ends are not in a value...
+        ends_of_lines = np.zeros(len(data), dtype=bool)
+        ends_of_lines[ends] = True
+        returns = ends[ends > 0] - 1
+        ends_of_lines[returns[data[returns] == 13]] = True
+        # ...unless the line break is inside quotes (an odd number of quotes before it).
+        quotes = np.cumsum(data == self.quote) + int(self.quotes_open)
+        quoted = (quotes[ends] % 2 == 1) if len(ends) else np.zeros(0, dtype=bool)
+        ends_of_lines[ends[quoted]] = False
+        self.quotes_open = bool(quotes[-1] % 2) if len(quotes) else self.quotes_open
+        c1 = (data[:-1] == 0xC2) & (data[1:] >= 0x80) & (data[1:] <= 0x9F)
+        starts_with_c1 = self.previous_byte == 0xC2 and len(data) and 0x80 <= data[0] <= 0x9F
+        self.has_control_characters = bool(
+            np.any(~ends_of_lines[controls]) or c1.any() or starts_with_c1
+        )
 
     def _check(self, lengths: np.ndarray, partial: bool) -> None:
         over = np.flatnonzero(lengths > self.limit)
@@ -114,11 +143,14 @@ def open_bytes(path: Path):
     return gzip.open(path, "rb")
 
 
-def read_through(path: Path, encoding: str, max_line_size: int, copy_to: Path | None) -> None:
+def read_through(
+    path: Path, encoding: str, max_line_size: int, quote: str, copy_to: Path | None
+) -> bool:
     """Reads the file to its end (gzip checks its CRC there), decoding every byte; with
-    `copy_to`, writes the text there as UTF-8 (atomically)."""
+    `copy_to`, writes the text there as UTF-8 (atomically). Returns whether a value holds a
+    control character."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    lines = LineCounter(max_line_size)
+    lines = ByteScan(max_line_size, ord(quote))
     partial = copy_to.with_name(copy_to.name + ".partial") if copy_to else None
     out = partial.open("wb") if partial else None
     try:
@@ -148,6 +180,7 @@ def read_through(path: Path, encoding: str, max_line_size: int, copy_to: Path | 
             out.close()
     if partial and copy_to:
         partial.replace(copy_to)
+    return lines.has_control_characters
 
 
 def describe(error: BaseException) -> tuple[str, str]:
@@ -167,30 +200,52 @@ def is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name == "utf-8"
 
 
-def prepare(path_text: str, encoding: str, max_line_size: int, cache_dir: Path) -> Prepared:
+def checked(source: Path, marker: Path, scan) -> bool:
+    """The scan's answer (has a control character), computed once per file version: the
+    marker file keeps it."""
+    if marker.exists():
+        return json.loads(marker.read_text())["has_control_characters"]
+    found = scan()
+    marker.write_text(json.dumps({"source": str(source), "has_control_characters": found}))
+    return found
+
+
+def prepare(
+    path_text: str, encoding: str, max_line_size: int, quote: str, cache_dir: Path
+) -> Prepared:
     path = Path(path_text)
     prepared = Prepared(path_text)
     try:
-        key = cache_key(path, encoding, max_line_size)
+        key = cache_key(path, encoding, max_line_size, quote)
         if is_workbook(path):
-            sheets = workbook_to_csv(path, cache_dir, f"-{key}")
-            prepared.files = [
-                ReadableFile(f"{path_text}#{sheet}", str(csv_path), converted=True)
-                for sheet, csv_path in sheets
-            ]
-            if not sheets:
+            for sheet, csv_path in workbook_to_csv(path, cache_dir, f"-{key}"):
+                found = checked(
+                    csv_path,
+                    csv_path.with_suffix(".checked"),
+                    lambda csv_path=csv_path: read_through(
+                        csv_path, "utf-8", max_line_size, '"', copy_to=None
+                    ),
+                )
+                prepared.files.append(
+                    ReadableFile(f"{path_text}#{sheet}", str(csv_path), True, found)
+                )
+            if not prepared.files:
                 raise InputError("the workbook has no sheet with a row")
         elif is_utf8(encoding):
-            marker = cache_dir / f"{path.name}-{key}.checked"
-            if not marker.exists():
-                read_through(path, encoding, max_line_size, copy_to=None)
-                marker.touch()
-            prepared.files = [ReadableFile(path_text, path_text)]
+            found = checked(
+                path,
+                cache_dir / f"{path.name}-{key}.checked",
+                lambda: read_through(path, encoding, max_line_size, quote, copy_to=None),
+            )
+            prepared.files = [ReadableFile(path_text, path_text, False, found)]
         else:
             copy = cache_dir / f"{path.name.removesuffix('.gz')}-{key}.utf-8.csv"
-            if not copy.exists():
-                read_through(path, encoding, max_line_size, copy_to=copy)
-            prepared.files = [ReadableFile(path_text, str(copy))]
+            found = checked(
+                path,
+                copy.with_suffix(".checked"),
+                lambda: read_through(path, encoding, max_line_size, quote, copy_to=copy),
+            )
+            prepared.files = [ReadableFile(path_text, str(copy), False, found)]
     except Exception as error:  # every failure becomes the file's message
         prepared.files = []
         prepared.error, prepared.error_kind = describe(error)
@@ -198,8 +253,8 @@ def prepare(path_text: str, encoding: str, max_line_size: int, cache_dir: Path) 
 
 
 def prepare_all(request_json: str) -> str:
-    """The DuckDB function: {"files", "encoding", "max_line_size", "cache_dir"} in, one
-    Prepared per file (as JSON, in the same order) out."""
+    """The DuckDB function: {"files", "encoding", "max_line_size", "quote", "cache_dir"} in,
+    one Prepared per file (as JSON, in the same order) out."""
     request = json.loads(request_json)
     encoding = request.get("encoding") or "utf-8"
     try:
@@ -210,9 +265,11 @@ def prepare_all(request_json: str) -> str:
         return json.dumps([asdict(result) for result in failed])
     cache_dir = Path(request["cache_dir"])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    max_line_size = int(request["max_line_size"])
+    max_line_size, quote = int(request["max_line_size"]), request.get("quote") or '"'
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         results = list(
-            pool.map(lambda f: prepare(f, encoding, max_line_size, cache_dir), request["files"])
+            pool.map(
+                lambda f: prepare(f, encoding, max_line_size, quote, cache_dir), request["files"]
+            )
         )
     return json.dumps([asdict(result) for result in results])

@@ -20,7 +20,7 @@ screened as (
 
     select
         *,
-        {{ has_control_characters(raw_columns) }} as has_control_characters
+        {{ has_control_characters(raw_columns, 'ecommerce') }} as has_control_characters
     from source
 
 ),

@@ -19,7 +19,7 @@ screened as (
 
     select
         *,
-        {{ has_control_characters(raw_columns) }} as has_control_characters
+        {{ has_control_characters(raw_columns, 'online_retail') }} as has_control_characters
     from source
 
 ),
