@@ -397,4 +397,3 @@ def test_the_input_profile_reports_every_file(real_inputs):
     assert "duplicate: 3 (13.0%)" in february
     assert "online_retail: POSTAGE2 (word): 1 lines, 1 customers" in text
     assert "online_retail: XMAS (unusual_code): 1 lines" in text
-
