@@ -114,7 +114,7 @@ def reasons(run, store: str, where: str) -> list[tuple]:
 def test_excel_style_dates_are_detected_and_read(real_inputs):
     formats = real_inputs.query(
         "select regexp_extract(source_file, '[^/]+$'), timestamp_format, timestamp_format_origin"
-        " from raw.raw_files where source_name = 'online_retail' order by 1"
+        " from marts.rpt_input_files where store_id = 'online_retail' order by 1"
     )
     assert formats == [
         ("export_2011_01.csv", "%m/%d/%Y %H:%M", "detected"),

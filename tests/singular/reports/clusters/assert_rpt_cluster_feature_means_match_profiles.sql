@@ -11,7 +11,8 @@ kmeans_profiles as (
         cluster_id,
         customers
     from {{ ref('ml_cluster_profiles') }}
-    where method = 'kmeans'
+    -- A k the store is too small for has one row with only a note: no cluster to average.
+    where method = 'kmeans' and cluster_id is not null
 
 ),
 
