@@ -163,7 +163,17 @@ spark-test: spark-build spark-compare
 # and a monthly incremental load. BENCH_ARGS adds options, e.g. `--rows 1000000 4000000 16100000`.
 export BENCH_DIR ?= target/bench
 
-.PHONY: bench load
+.PHONY: bench load profile
+
+# Know your input before you build (docs/sources-and-cleaning.md, Input profile): the lines and
+# the input-profile models of the configured raw files in a warehouse of their own, then per
+# file its lines, dates, months, rejection reasons with examples, unreadable values and the
+# item codes that look like non-products. PROFILE_VARS adds dbt vars (read options, say).
+PROFILE_DIR ?= target/profile
+PROFILE_VARS ?= {}
+
+profile: install
+	$(BIN)/python -m retail_warehouse.inputs.profile --work-dir $(PROFILE_DIR) --vars '$(PROFILE_VARS)'
 
 # A monthly load: the staging and line models read only the raw files the warehouse does not
 # hold yet; the order- and customer-level models are rebuilt. Like `make build` it builds into a

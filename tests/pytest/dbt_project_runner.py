@@ -46,6 +46,7 @@ def run_dbt(work_dir: Path, *args: str, variables: dict | None = None) -> DbtRun
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "WAREHOUSE_DUCKDB_PATH": str(warehouse),
         "WAREHOUSE_TEMP_DIR": str(work_dir / "spill"),
+        "WAREHOUSE_INPUT_CACHE_DIR": str(work_dir / "raw_inputs"),
     }
     command = [
         str(DBT),

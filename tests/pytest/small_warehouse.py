@@ -67,6 +67,7 @@ def dbt_env(warehouse: Path, work_dir: Path) -> dict:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "WAREHOUSE_DUCKDB_PATH": str(warehouse),
         "WAREHOUSE_TEMP_DIR": str(work_dir / "spill"),
+        "WAREHOUSE_INPUT_CACHE_DIR": str(work_dir / "raw_inputs"),
     }
 
 

@@ -38,6 +38,9 @@ def test_bad_lines_are_rejected_with_a_reason_and_an_empty_month_is_no_sales(
             "104234.0,5000125,Oak Shelf 5000125,20.00,1,2021-01-45 10:15:00",  # bad date
             "104235.0,5000125,Oak Shelf 5000125,20.00,two,2021-01-05 10:15:00",  # text as number
             "104236.0,5000125,Oak Shelf 5000125,20.00",  # missing fields
+            # Two more good lines: a file with most of its lines rejected stops the build.
+            "104237.0,5000123,Rustic Garden Lantern 5000123,12.99,1,2021-01-06 09:00:00",
+            "104238.0,5000124,Amber Candle 5000124,3.5,1,2021-01-06 09:30:00",
         ],
     )
     write_csv(ecommerce_dir / "sales_2021_02.csv", ECOMMERCE_HEADER, [])  # a month with no sales
@@ -50,11 +53,10 @@ def test_bad_lines_are_rejected_with_a_reason_and_an_empty_month_is_no_sales(
         " from intermediate.int_order_lines_rejected"
         " where store_id = 'ecommerce' order by source_row_number"
     )
-    # A rejected line keeps a value's raw text only where that value failed to parse.
     assert rejected == [
-        (3, "unparseable_value", "2021-01-45 10:15:00", None),
-        (4, "unparseable_value", None, "two"),
-        (5, "missing_value", None, None),
+        (3, "unparseable_value", "2021-01-45 10:15:00", None),  # the quantity 1 was read
+        (4, "unparseable_value", None, "two"),  # the time was read
+        (5, "malformed_row", None, None),
     ]
     kept = run.query(
         "select order_id, source_row_number, amount from intermediate.int_order_lines_cleaned"
@@ -63,12 +65,14 @@ def test_bad_lines_are_rejected_with_a_reason_and_an_empty_month_is_no_sales(
     assert [(order, row, float(amount)) for order, row, amount in kept] == [
         ("104233@2021-01-04 10:15:00", 1, 25.98),
         ("104233@2021-01-04 10:15:00", 2, 3.5),
+        ("104237@2021-01-06 09:00:00", 6, 12.99),
+        ("104238@2021-01-06 09:30:00", 7, 3.5),
     ]
     # Every raw line reached int_order_lines (the raw views are dropped after the run, and
     # staging is ephemeral).
     assert run.query(
         "select count(*) from intermediate.int_order_lines where store_id = 'ecommerce'"
-    ) == [(5,)]
+    ) == [(7,)]
 
 
 @pytest.mark.parametrize(

@@ -676,6 +676,22 @@ COMPUTING = re.compile(r"\b(group\s+by|sum|avg|count|min|max|median|quantile\w*)
 TABLE = re.compile(r"\b(?:from|join)\s+(\w+)\.(\w+)", re.I)
 
 
+def test_the_inputs_table_is_the_input_files(warehouse, page):
+    for store in STORES:
+        files = query(
+            warehouse,
+            "select source_file, lines, kept_lines, rejected_share, top_rejection_reason"
+            " from marts.rpt_input_files where store_id = ? order by source_file",
+            [store],
+        )
+        table = page.tables[f"{store}-input-files"]
+        assert [row[0] for row in table] == [f["source_file"].rsplit("/", 1)[-1] for f in files]
+        for row, file in zip(table, files, strict=True):
+            assert row[1:4] == [f"{file['lines']:,}", f"{file['kept_lines']:,}",
+                                f"{file['rejected_share'] * 100:.1f}%"]  # fmt: skip
+            assert row[4].startswith(file["top_rejection_reason"] or "")
+
+
 def test_the_report_selects_from_report_and_ml_models_only(warehouse, monkeypatch):
     """Every query the report sends reads rpt_ or ml_ tables, and none aggregates."""
     sent = []

@@ -1,16 +1,24 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{{ config(
+    materialized='incremental',
+    on_schema_change='fail',
+    pre_hook="{{ hold_loaded_lines_summary() }}",
+    post_hook="{{ check_judged_lines() }}",
+) }}
 
 {#- Every store's lines, judged once by the rules all stores share: each line's flags and the
     first reason, in the documented order, that keeps it out of the analysis (null when it is fit
     for it). Incremental on the raw file (macros/incremental_loads.sql): a run judges only the
     lines of files it does not hold yet, and a repeat of an earlier file's line is still a
-    duplicate. -#}
+    duplicate. After the lines are judged, the post-hook checks them per store and file and stops
+    the run (rolling the load back) on too many rejected lines, overlapping files or lines of
+    months already scored (macros/input_checks.sql). -#}
 {%- set line_values = [
     'store_id', 'order_id', 'customer_id', 'item_id', 'item_name', 'country', 'quantity',
     'unit_price', 'ordered_at', 'quantity_text', 'unit_price_text', 'ordered_at_text',
 ] -%}
 {%- set staged_columns = ['source_file', 'source_row_number'] + line_values + [
-    'is_cancellation', 'is_adjustment',
+    'is_cancellation', 'is_adjustment', 'control_characters', 'has_wrong_field_count',
+    'repeated_lines_are_purchases',
 ] -%}
 
 with
@@ -133,7 +141,13 @@ line_checks as (
 
     select
         {% for column in staged_columns %}hashed_lines.{{ column }},
-        {% endfor %}coalesce(repeated_lines.is_duplicate, false) as is_duplicate
+        {% endfor %}
+        -- The same values as an earlier line (in file order); the first one is kept. Where
+        -- the store's repeat lines are purchases (a day-level feed), none is a duplicate.
+        (
+            coalesce(repeated_lines.is_duplicate, false)
+            and not coalesce(hashed_lines.repeated_lines_are_purchases, false)
+        ) as is_duplicate
     from hashed_lines
     left join repeated_lines
         on
@@ -148,6 +162,8 @@ flagged as (
     select
         line_checks.*,
         line_checks.customer_id is not null as has_customer,
+        coalesce(line_checks.ordered_at >= {{ first_future_timestamp() }}, false)
+            as has_future_timestamp,
         non_product_items.item_id is not null as is_non_product,
         coalesce(line_checks.quantity <= 0, false) as has_non_positive_quantity,
         coalesce(line_checks.unit_price <= 0, false) as has_non_positive_price,
@@ -192,6 +208,9 @@ classified as (
         ordered_at_text,
         is_cancellation,
         is_adjustment,
+        control_characters,
+        has_wrong_field_count,
+        has_future_timestamp,
         has_customer,
         is_non_product,
         has_non_positive_quantity,
@@ -200,8 +219,10 @@ classified as (
         has_missing_value,
         has_unparseable_value,
         case
+            when has_wrong_field_count then 'malformed_row'
             when has_missing_value then 'missing_value'
             when has_unparseable_value then 'unparseable_value'
+            when has_future_timestamp then 'future_timestamp'
             when is_duplicate then 'duplicate'
             when is_adjustment then 'adjustment'
             when not has_customer then 'missing_customer'

@@ -2,6 +2,7 @@
 
 from retail_warehouse.report.sections.clusters import ClustersSection
 from retail_warehouse.report.sections.history import HistorySection
+from retail_warehouse.report.sections.inputs import InputsSection
 from retail_warehouse.report.sections.playbook import PlaybookSection
 from retail_warehouse.report.sections.recommendations import RecommendationsSection
 from retail_warehouse.report.sections.rfm import RfmSection
@@ -16,12 +17,14 @@ SECTIONS = (
     SalesSection,
     HistorySection,
     RecommendationsSection,
+    InputsSection,
 )
 
 __all__ = [
     "SECTIONS",
     "ClustersSection",
     "HistorySection",
+    "InputsSection",
     "PlaybookSection",
     "RecommendationsSection",
     "RfmSection",

@@ -11,7 +11,7 @@ kmeans_profiles as (
         cluster_id,
         customers
     from {{ ref('ml_cluster_profiles') }}
-    -- Rows with only a note (a k the store is too small for) have no cluster to average.
+    -- A k the store is too small for has one row with only a note: no cluster to average.
     where method = 'kmeans' and cluster_id is not null
 
 ),
