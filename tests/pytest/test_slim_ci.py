@@ -11,7 +11,10 @@ import yaml
 from dbt_project_runner import PROJECT_DIR
 from small_warehouse import DBT, dbt_env, dbt_paths, quick_build, run, write_inputs
 
-PROJECT_ENTRIES = ["dbt_project.yml", "macros", "models", "seeds", "tests", "profiles"]
+# The package too: the profile loads its DuckDB plugin (retail_warehouse.inputs) from the project.
+PROJECT_ENTRIES = [
+    "dbt_project.yml", "macros", "models", "seeds", "tests", "profiles", "retail_warehouse",
+]  # fmt: skip
 MARTS_YML = "models/marts/customers/_customers__models.yml"
 ERROR_ON_BREAKING = ["--warn-error-options", json.dumps({"error": ["UnversionedBreakingChange"]})]
 
