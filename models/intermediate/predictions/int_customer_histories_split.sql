@@ -17,7 +17,7 @@ store_dates as (
         {%- set as_of_date = rfm_store_as_of_date('max(ordered_at)') %}
         cast({{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date) }} as date)
             as cutoff_date,
-        {{ rfm_store_as_of_date('max(ordered_at)') }} as as_of_date
+        {{ as_of_date }} as as_of_date
     from orders
     group by store_id
 
