@@ -38,7 +38,7 @@ def one_run(customers: int, sample_size: int) -> dict[str, float]:
         {
             "store_id": pa.array(["bench"] * customers),
             "customer_id": pa.array(np.char.mod("%09d", np.arange(customers))),
-            "repeat_purchase_days": s.frequency,
+            "repeat_orders": s.frequency,
             "days_first_to_last": s.recency,
             "tenure_days": s.T,
             "mean_repeat_value": np.where(s.frequency > 0, s.monetary_value, np.nan),

@@ -31,7 +31,7 @@ CUTOFF_RFM_COLUMNS = (
     "store_id, customer_id, days_since_last_purchase as recency_days, orders as frequency, "
     "cast(spend as double) as monetary"
 )
-BOUGHT_COLUMNS = "store_id, customer_id, holdout_purchase_days > 0 as bought"
+BOUGHT_COLUMNS = "store_id, customer_id, holdout_orders > 0 as bought"
 HOLDOUT_COLUMNS = [
     "store_id",
     "k",

@@ -6,8 +6,18 @@ import numpy as np
 import pandas as pd
 
 ALL_CUSTOMERS = "(all customers)"
-MODEL = "bg_nbd"
-PREDICTORS = (MODEL, "historical_rate", "segment_mean")
+# Each predictor's columns of ml_holdout_predictions (purchases, spend). The means suit totals
+# and squared errors, the medians absolute errors; the segment mean is added per segment.
+COLUMNS = {
+    "bg_nbd": ("predicted_purchases", "predicted_spend"),
+    "bg_nbd_median": ("predicted_purchases_median", "predicted_spend_median"),
+    "historical_rate": ("historical_rate_purchases", "historical_rate_spend"),
+    "historical_rate_median": (
+        "historical_rate_purchases_median",
+        "historical_rate_spend_median",
+    ),
+    "segment_mean": ("segment_mean_purchases", "segment_mean_spend"),
+}
 EVAL_COLUMNS = [
     "store_id",
     "segment",
@@ -32,11 +42,11 @@ def _correlation(predicted: np.ndarray, actual: np.ndarray) -> float:
     return float(np.corrcoef(predicted, actual)[0, 1])
 
 
-def _scores(group: pd.DataFrame, predicted: dict[str, str]) -> dict[str, float]:
+def _scores(group: pd.DataFrame, predicted: tuple[str, str]) -> dict[str, float]:
     scores: dict[str, float] = {"customers": len(group)}
-    for quantity in ("purchases", "spend"):
+    for quantity, column in zip(("purchases", "spend"), predicted, strict=True):
         actual = group[f"actual_{quantity}"].to_numpy(np.float64)
-        guess = group[predicted[quantity]].to_numpy(np.float64)
+        guess = group[column].to_numpy(np.float64)
         error = guess - actual
         scores |= {
             f"actual_{quantity}": float(actual.sum()),
@@ -60,25 +70,17 @@ def prediction_eval(holdout: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFra
     grouped = frame.groupby(["store_id", "segment"])
     for quantity in ("purchases", "spend"):
         frame[f"segment_mean_{quantity}"] = grouped[f"historical_rate_{quantity}"].transform("mean")
-    columns = {
-        MODEL: {"purchases": "predicted_purchases", "spend": "predicted_spend"},
-        "historical_rate": {
-            "purchases": "historical_rate_purchases",
-            "spend": "historical_rate_spend",
-        },
-        "segment_mean": {"purchases": "segment_mean_purchases", "spend": "segment_mean_spend"},
-    }
     rows = []
     for store_id, store in frame.groupby("store_id", sort=True):
         groups = [(ALL_CUSTOMERS, store), *store.groupby("segment", sort=True)]
         for segment, group in groups:
-            for predictor in PREDICTORS:
+            for predictor, columns in COLUMNS.items():
                 rows.append(
                     {
                         "store_id": store_id,
                         "segment": segment,
                         "predictor": predictor,
-                        **_scores(group, columns[predictor]),
+                        **_scores(group, columns),
                     }
                 )
     frame = pd.DataFrame(rows, columns=EVAL_COLUMNS)

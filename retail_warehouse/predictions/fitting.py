@@ -78,7 +78,7 @@ def _failed(model: str, fitted: int, note: str) -> ModelFit:
 
 
 def fit_bg_nbd(frequency: np.ndarray, recency: np.ndarray, T: np.ndarray) -> ModelFit:
-    """BG/NBD on repeat purchase days, days from first to last purchase, and tenure in days."""
+    """BG/NBD on repeat purchases, days from first to last purchase, and tenure in days."""
     n = len(frequency)
     repeaters = int((frequency > 0).sum())
     if repeaters < MIN_REPEAT_CUSTOMERS:

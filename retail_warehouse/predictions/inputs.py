@@ -11,8 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 SUMMARY_COLUMNS = (
-    "store_id, customer_id, repeat_purchase_days, days_first_to_last, tenure_days, "
-    "mean_repeat_value"
+    "store_id, customer_id, repeat_orders, days_first_to_last, tenure_days, mean_repeat_value"
 )
 
 
@@ -28,7 +27,7 @@ class StoreHistories:
 
     @property
     def x(self) -> np.ndarray:
-        return self.column("repeat_purchase_days").astype(np.float64)
+        return self.column("repeat_orders").astype(np.float64)
 
     @property
     def t_x(self) -> np.ndarray:

@@ -9,7 +9,12 @@ import pandas as pd
 import pyarrow as pa
 
 from retail_warehouse.predictions.fitting import PURCHASE_MODEL, SPEND_MODEL
-from retail_warehouse.predictions.formulas import BgNbd, GammaGamma, discounted_value
+from retail_warehouse.predictions.formulas import (
+    BgNbd,
+    GammaGamma,
+    discounted_value,
+    poisson_median,
+)
 from retail_warehouse.predictions.inputs import StoreHistories, by_store
 from retail_warehouse.predictions.settings import PredictionSettings
 
@@ -64,6 +69,9 @@ def _store_predictions(
             "horizon_days": pa.array(np.full(len(x), settings.clv_horizon_days, dtype=np.int32)),
             "probability_alive": purchase.probability_alive(x, t_x, T),
             "expected_purchases": purchase.expected_purchases(x, t_x, T, horizon),
+            "median_purchases": pa.array(
+                purchase.median_purchases(x, t_x, T, horizon).astype(np.int32)
+            ),
             "expected_purchases_365d": purchase.expected_purchases(x, t_x, T, float(YEAR_DAYS)),
             "expected_order_value": value,
             "order_value_basis": basis,
@@ -83,6 +91,7 @@ PREDICTION_SCHEMA = pa.schema(
         ("horizon_days", pa.int32()),
         ("probability_alive", pa.float64()),
         ("expected_purchases", pa.float64()),
+        ("median_purchases", pa.int32()),
         ("expected_purchases_365d", pa.float64()),
         ("expected_order_value", pa.float64()),
         ("order_value_basis", pa.string()),
@@ -111,12 +120,16 @@ HOLDOUT_SCHEMA = pa.schema(
         ("store_id", pa.string()),
         ("customer_id", pa.string()),
         ("holdout_days", pa.int32()),
-        ("repeat_purchase_days", pa.int32()),
+        ("repeat_orders", pa.int32()),
         ("probability_alive", pa.float64()),
         ("predicted_purchases", pa.float64()),
         ("predicted_spend", pa.float64()),
+        ("predicted_purchases_median", pa.int32()),
+        ("predicted_spend_median", pa.float64()),
         ("historical_rate_purchases", pa.float64()),
         ("historical_rate_spend", pa.float64()),
+        ("historical_rate_purchases_median", pa.int32()),
+        ("historical_rate_spend_median", pa.float64()),
         ("actual_purchases", pa.int32()),
         ("actual_spend", pa.float64()),
     ]
@@ -127,29 +140,35 @@ def _store_holdout(store: StoreHistories, purchase: BgNbd, spend: GammaGamma) ->
     x, t_x, T = store.x, store.t_x, store.T
     days = store.column("holdout_days").astype(np.float64)
     predicted = purchase.expected_purchases(x, t_x, T, days)
+    median = purchase.median_purchases(x, t_x, T, days)
     value, _ = order_values(store, spend)
-    # The baseline: each customer keeps buying at their calibration rate of repeat purchase
-    # days per day of tenure, each worth their calibration mean per purchase day.
+    # The baseline: each customer keeps buying at their calibration rate of repeat purchases
+    # per day of tenure, each worth their calibration mean per purchase.
     rate = x / T * days
-    mean_per_day = store.column("spend").astype(np.float64) / store.column("purchase_days")
+    rate_median = poisson_median(rate)
+    mean_per_order = store.column("spend").astype(np.float64) / store.column("orders")
     return pa.table(
         {
             "store_id": store.table["store_id"],
             "customer_id": store.table["customer_id"],
             "holdout_days": store.table["holdout_days"],
-            "repeat_purchase_days": store.table["repeat_purchase_days"],
+            "repeat_orders": store.table["repeat_orders"],
             "probability_alive": purchase.probability_alive(x, t_x, T),
             "predicted_purchases": predicted,
             "predicted_spend": predicted * value,
+            "predicted_purchases_median": median,
+            "predicted_spend_median": median * value,
             "historical_rate_purchases": rate,
-            "historical_rate_spend": rate * mean_per_day,
-            "actual_purchases": store.table["holdout_purchase_days"],
+            "historical_rate_spend": rate * mean_per_order,
+            "historical_rate_purchases_median": rate_median,
+            "historical_rate_spend_median": rate_median * mean_per_order,
+            "actual_purchases": store.table["holdout_orders"],
             "actual_spend": store.column("holdout_spend").astype(np.float64),
         }
     )
 
 
-HOLDOUT_EXTRA_COLUMNS = "holdout_days, spend, purchase_days, holdout_purchase_days, holdout_spend"
+HOLDOUT_EXTRA_COLUMNS = "holdout_days, spend, orders, holdout_orders, holdout_spend"
 
 
 def holdout_predictions(split: pa.Table, fits: Any) -> pa.Table:

@@ -18,6 +18,7 @@ from retail_warehouse.predictions import (
     fit_gamma_gamma,
     prediction_eval,
 )
+from retail_warehouse.predictions.formulas import poisson_median
 from retail_warehouse.settings import read_project_vars, settings_from_project
 
 DEFAULTS = settings_from_project(PredictionSettings)
@@ -65,6 +66,53 @@ def test_expected_holdout_purchases_match_the_simulated_ones(simulated, fitted):
     expected = model.expected_purchases(s.frequency.astype(float), s.recency, s.T, 90.0).sum()
     actual = s.holdout_purchases.sum()
     assert abs(expected / actual - 1) < HOLDOUT_TOLERANCE, (expected, actual)
+
+
+def test_purchase_distribution_matches_the_simulated_holdout(simulated):
+    # With the true parameters, the predicted number of customers with k holdout purchases
+    # (the probabilities summed over customers) is what the simulation gives, and the median
+    # splits the customers as a median should.
+    s = simulated
+    model = BgNbd(**vars(TRUE_PURCHASE))
+    x, t_x, T = s.frequency.astype(float), s.recency, s.T
+    probabilities = model.purchase_probabilities(x, t_x, T, 90.0, k_max=3)
+    observed = np.bincount(np.minimum(s.holdout_purchases, 4), minlength=5)
+    expected = np.append(probabilities.sum(axis=0), len(x) - probabilities.sum())
+    np.testing.assert_allclose(expected, observed, rtol=0.05)
+    median = model.median_purchases(x, t_x, T, 90.0)
+    assert (s.holdout_purchases <= median).mean() >= 0.5
+    assert (s.holdout_purchases >= median).mean() >= 0.5
+
+
+def test_purchase_distribution_agrees_with_the_closed_forms():
+    s = simulate(2_000, seed=5)
+    model = BgNbd(r=0.7, alpha=35.0, a=0.9, b=3.0)
+    x, t_x, T = s.frequency.astype(float), s.recency, s.T
+    days = np.where(np.arange(len(x)) % 2 == 0, 30.0, 365.0)  # per customer, as the holdout
+    probabilities = model.purchase_probabilities(x, t_x, T, days, k_max=400)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(
+        probabilities @ np.arange(401), model.expected_purchases(x, t_x, T, days), rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        probabilities[:, 0], model.probability_no_purchase(x, t_x, T, days), rtol=1e-10
+    )
+    # The median is the first k whose cumulative probability reaches one half.
+    cumulative = probabilities.cumsum(axis=1)
+    np.testing.assert_array_equal(
+        model.median_purchases(x, t_x, T, days), (cumulative < 0.5).sum(axis=1)
+    )
+    assert model.median_purchases(x, t_x, T, days).max() > 5  # the loop ran past k = 0 and 1
+
+
+def test_poisson_median_is_the_middle_count():
+    from scipy.stats import poisson
+
+    means = np.array([0.0, 0.2, 0.69, 0.7, 1.0, 2.5, 10.0, 40.0])
+    median = poisson_median(means)
+    assert median[0] == 0
+    assert np.all(poisson.cdf(median[1:], means[1:]) >= 0.5)
+    assert np.all(poisson.cdf(median[1:] - 1, means[1:]) < 0.5)
 
 
 def test_formulas_match_pymc_marketing():
@@ -133,7 +181,7 @@ def _histories(rows: list[tuple]) -> pa.Table:
     names = [
         "store_id",
         "customer_id",
-        "repeat_purchase_days",
+        "repeat_orders",
         "days_first_to_last",
         "tenure_days",
         "mean_repeat_value",
@@ -172,6 +220,8 @@ def test_customer_predictions_leave_out_a_store_whose_fit_did_not_converge():
     # The recent repeater is the likeliest to buy; the one who stopped long ago the least.
     assert repeater.churn_probability < one_timer.churn_probability
     assert repeater.clv < repeater.expected_purchases * repeater.expected_order_value
+    # The one-time buyer's likeliest-middle count is no purchase; the recent repeater's is not.
+    assert one_timer.median_purchases == 0 < repeater.median_purchases
 
 
 def test_prediction_eval_scores_each_predictor_per_segment():
@@ -181,8 +231,12 @@ def test_prediction_eval_scores_each_predictor_per_segment():
             "customer_id": ["1", "2", "3", "4"],
             "predicted_purchases": [1.0, 0.0, 2.0, 1.0],
             "predicted_spend": [10.0, 0.0, 20.0, 10.0],
+            "predicted_purchases_median": [1, 0, 3, 0],
+            "predicted_spend_median": [10.0, 0.0, 30.0, 0.0],
             "historical_rate_purchases": [0.0, 0.0, 4.0, 2.0],
             "historical_rate_spend": [0.0, 0.0, 40.0, 20.0],
+            "historical_rate_purchases_median": [0, 0, 4, 2],
+            "historical_rate_spend_median": [0.0, 0.0, 40.0, 20.0],
             "actual_purchases": [1, 0, 3, 1],
             "actual_spend": [10.0, 0.0, 30.0, 10.0],
         }
@@ -202,6 +256,10 @@ def test_prediction_eval_scores_each_predictor_per_segment():
     assert result.loc[("(all customers)", "historical_rate"), "purchases_mae"] == pytest.approx(
         0.75
     )
+    # Each predictor is scored on its own columns: the model's median misses customer 4's one.
+    assert result.loc[("(all customers)", "bg_nbd_median"), "purchases_mae"] == pytest.approx(0.25)
+    assert result.loc[("(all customers)", "bg_nbd_median"), "spend_mae"] == pytest.approx(2.5)
+    assert result.loc[("(all customers)", "historical_rate_median"), "predicted_purchases"] == 6
 
 
 def test_settings_name_the_var_they_reject():

@@ -23,15 +23,15 @@ store_dates as (
 
 ),
 
-calibration_days as (
+calibration_purchases as (
 
-    {{ clv_purchase_days('orders', 'store_dates', 'cutoff_date') }}
+    {{ clv_purchases('orders', 'store_dates', 'cutoff_date') }}
 
 ),
 
 calibration as (
 
-    {{ clv_customer_summary('calibration_days', 'cutoff_date') }}
+    {{ clv_customer_summary('calibration_purchases', 'cutoff_date') }}
 
 ),
 

@@ -18,15 +18,15 @@ store_dates as (
 
 ),
 
-purchase_days as (
+purchases as (
 
-    {{ clv_purchase_days('orders', 'store_dates', 'as_of_date') }}
+    {{ clv_purchases('orders', 'store_dates', 'as_of_date') }}
 
 ),
 
 summarised as (
 
-    {{ clv_customer_summary('purchase_days', 'as_of_date') }}
+    {{ clv_customer_summary('purchases', 'as_of_date') }}
 
 )
 

@@ -28,7 +28,7 @@ customers as (
         segments.segment,
         segments.customer_id,
         histories.orders,
-        histories.holdout_purchase_days,
+        histories.holdout_orders,
         histories.holdout_spend,
         holdout_predictions.predicted_purchases,
         holdout_predictions.predicted_spend,
@@ -54,10 +54,10 @@ validity as (
         scoring_method = '{{ rfm_scoring_method() }}' as is_default_method,
         count(*) as customers,
         count(case when orders = 1 then 1 end) as one_order_customers,
-        count(case when holdout_purchase_days > 0 then 1 end) as holdout_buyers,
-        cast(avg(case when holdout_purchase_days > 0 then 1.0 else 0.0 end) as double)
+        count(case when holdout_orders > 0 then 1 end) as holdout_buyers,
+        cast(avg(case when holdout_orders > 0 then 1.0 else 0.0 end) as double)
             as holdout_buying_share,
-        cast(avg(holdout_purchase_days) as double) as holdout_purchases_per_customer,
+        cast(avg(holdout_orders) as double) as holdout_purchases_per_customer,
         cast(sum(holdout_spend) as {{ money_type() }}) as holdout_revenue,
         cast(avg(holdout_spend) as double) as holdout_revenue_per_customer,
         cast(avg(predicted_purchases) as double) as predicted_purchases_per_customer,
