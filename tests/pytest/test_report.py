@@ -669,6 +669,73 @@ def test_recommendation_evaluation_is_the_eval_table(warehouse, page):
     )
 
 
+def test_prediction_charts_are_the_prediction_reports(warehouse, page):
+    grid = query(
+        warehouse,
+        "select repeat_orders, recency_band_start_days, mean_probability_alive, customers"
+        " from marts.rpt_probability_alive_grid where store_id = ?",
+        [STORE],
+    )
+    assert grid, "the slice's store has predictions, so the section has charts"
+    (heatmap,) = traces(page, "probability-alive")
+    for cell in grid:
+        repeats = cell["repeat_orders"]
+        row = heatmap["y"].index("10+" if repeats >= 10 else str(repeats))
+        start = cell["recency_band_start_days"]
+        band = "360+" if start >= 360 else f"{start}-{start + 29}"
+        column = heatmap["x"].index(band)
+        assert heatmap["z"][row][column] == pytest.approx(cell["mean_probability_alive"])
+        assert heatmap["customdata"][row][column] == cell["customers"]
+    assert sum(c is not None for r in heatmap["customdata"] for c in r) == len(grid)
+
+    holdout = query(
+        warehouse,
+        "select actual_purchases_per_customer, predicted_purchases_per_customer,"
+        " historical_rate_purchases_per_customer from marts.rpt_holdout_predicted_vs_actual"
+        " where store_id = ? order by repeat_orders",
+        [STORE],
+    )
+    actual, model, rate = traces(page, "holdout-predicted")
+    assert actual["y"] == pytest.approx([r["actual_purchases_per_customer"] for r in holdout])
+    assert model["y"] == pytest.approx([r["predicted_purchases_per_customer"] for r in holdout])
+    assert rate["y"] == pytest.approx(
+        [r["historical_rate_purchases_per_customer"] for r in holdout]
+    )
+    scores = {
+        r["predictor"]: r["purchases_mae"]
+        for r in query(
+            warehouse,
+            "select predictor, purchases_mae from ml.ml_prediction_eval"
+            " where store_id = ? and segment = '(all customers)'",
+            [STORE],
+        )
+    }
+    assert (
+        f"({scores['bg_nbd_median']:.3f} against {scores['historical_rate']:.3f})"
+        in page.readings[f"{STORE}-holdout-predicted"]
+    )
+
+    segments = query(
+        warehouse,
+        "select segment, share_of_clv from marts.rpt_clv_by_segment where store_id = ?",
+        [STORE],
+    )
+    (bars,) = traces(page, "clv-by-segment")
+    shown = dict(zip(bars["x"], bars["y"], strict=True))
+    assert shown == pytest.approx({r["segment"]: r["share_of_clv"] * 100 for r in segments})
+
+    at_risk = query(
+        warehouse,
+        "select customer_id, segment, frequency from marts.rpt_customers_at_risk"
+        " where store_id = ? order by value_rank",
+        [STORE],
+    )
+    table = page.tables[f"{STORE}-customers-at-risk"]
+    assert [(r[1], r[2], r[4]) for r in table] == [
+        (r["customer_id"], r["segment"], f"{r['frequency']:,}") for r in at_risk
+    ]
+
+
 # --- how the report reads and is run ---------------------------------------------------------
 
 # An aggregate or a grouping in a query the report sends: it would be computing, not selecting.

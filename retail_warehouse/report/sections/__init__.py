@@ -4,6 +4,7 @@ from retail_warehouse.report.sections.clusters import ClustersSection
 from retail_warehouse.report.sections.history import HistorySection
 from retail_warehouse.report.sections.inputs import InputsSection
 from retail_warehouse.report.sections.playbook import PlaybookSection
+from retail_warehouse.report.sections.predictions import PredictionsSection
 from retail_warehouse.report.sections.recommendations import RecommendationsSection
 from retail_warehouse.report.sections.rfm import RfmSection
 from retail_warehouse.report.sections.sales import SalesSection
@@ -14,6 +15,7 @@ SECTIONS = (
     RfmSection,
     PlaybookSection,
     ClustersSection,
+    PredictionsSection,
     SalesSection,
     HistorySection,
     RecommendationsSection,
@@ -26,6 +28,7 @@ __all__ = [
     "HistorySection",
     "InputsSection",
     "PlaybookSection",
+    "PredictionsSection",
     "RecommendationsSection",
     "RfmSection",
     "SalesSection",
