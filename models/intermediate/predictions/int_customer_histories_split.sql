@@ -10,16 +10,21 @@ orders as (
 
 ),
 
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
 store_dates as (
 
     select
         store_id,
-        {%- set as_of_date = rfm_store_as_of_date('max(ordered_at)') %}
-        cast({{ dbt.dateadd('day', -var('clv_holdout_days'), as_of_date) }} as date)
+        cast({{ dbt.dateadd('day', -var('clv_holdout_days'), 'as_of_date') }} as date)
             as cutoff_date,
-        {{ as_of_date }} as as_of_date
-    from orders
-    group by store_id
+        as_of_date
+    from as_of_dates
+    where is_rfm_as_of_date
 
 ),
 

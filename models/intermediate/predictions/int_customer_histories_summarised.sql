@@ -8,13 +8,19 @@ orders as (
 
 ),
 
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
 store_dates as (
 
     select
         store_id,
-        {{ rfm_store_as_of_date('max(ordered_at)') }} as as_of_date
-    from orders
-    group by store_id
+        as_of_date
+    from as_of_dates
+    where is_rfm_as_of_date
 
 ),
 
