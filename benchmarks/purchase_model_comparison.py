@@ -1,7 +1,7 @@
 """Compares pymc-marketing's purchase models on the holdout of a built warehouse.
 
 Fits BG/NBD, Pareto/NBD and MBG/NBD (MAP) on each store's calibration summary
-(int_customer_histories_split) and scores their expected holdout purchase days against what the
+(int_customer_histories_split) and scores their expected holdout purchases against what the
 customers bought, next to the historical-rate baseline: the evidence for the purchase model that
 ml_clv_model_fit uses (docs/predictions.md). Prints one row per store and model with the fit
 time.
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = (
-    "store_id, repeat_purchase_days as frequency, days_first_to_last as recency, "
-    "tenure_days as T, holdout_days, holdout_purchase_days as actual"
+    "store_id, repeat_orders as frequency, days_first_to_last as recency, "
+    "tenure_days as T, holdout_days, holdout_orders as actual"
 )
 
 
