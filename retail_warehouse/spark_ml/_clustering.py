@@ -13,6 +13,7 @@ every customer, labels, profiles, comparisons) is the package's code, as on Duck
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,15 +104,29 @@ def kmeans_fits(
         of_store = table.where(table.store_id == store.store_id)
         sample = of_store.where("in_fit_sample").select("features").cache()
         silhouette_sample = of_store.where("in_silhouette_sample").select("features").cache()
-        for k in ks:
-            if not store.usable(k):
-                notes.append({"store_id": store.store_id, "k": k, "note": store.too_small_for(k)})
-                continue
+        usable = [k for k in ks if store.usable(k)]
+        notes += [
+            {"store_id": store.store_id, "k": k, "note": store.too_small_for(k)}
+            for k in ks
+            if k not in usable
+        ]
+
+        def fit(
+            k: int, sample: DataFrame = sample, scored: DataFrame = silhouette_sample
+        ) -> tuple[KMeansModel, float | None]:
             model = fit_kmeans(sample, k, settings)
+            if k not in settings.k_values:
+                return model, None
+            return model, float(evaluator.evaluate(model.transform(scored)))
+
+        # A fit is many small Spark jobs of one task each: fits at several k side by side keep
+        # every core of the session busy (the same seeds give the same fits in any order).
+        with ThreadPoolExecutor(max_workers=spark.sparkContext.defaultParallelism) as pool:
+            fitted = dict(zip(usable, pool.map(fit, usable), strict=True))
+        for k, (model, silhouette) in fitted.items():
             centres = np.array(model.clusterCenters(), dtype=np.float64)
-            if k in settings.k_values:
-                scored = model.transform(silhouette_sample)
-                silhouettes[store.store_id, k] = float(evaluator.evaluate(scored))
+            if silhouette is not None:
+                silhouettes[store.store_id, k] = silhouette
             tables.append(
                 pa.table(
                     {
