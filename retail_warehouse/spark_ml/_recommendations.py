@@ -70,6 +70,9 @@ class MLlibFactorModel(FactorModel):
             )
         )
         rank = int(self.settings.rec_factors)
+        # MLlib's default of 10 user and 10 item blocks makes 10 small tasks per half-step on
+        # local[2]; one block per core of the session (a cluster's total cores) instead.
+        blocks = spark.sparkContext.defaultParallelism
         model = ALS(
             rank=rank,
             maxIter=int(self.settings.rec_iterations),
@@ -77,6 +80,8 @@ class MLlibFactorModel(FactorModel):
             implicitPrefs=True,
             alpha=ALS_ALPHA,
             seed=int(self.settings.rec_seed),
+            numUserBlocks=blocks,
+            numItemBlocks=blocks,
             userCol="customer",
             itemCol="item",
             ratingCol="weight",
