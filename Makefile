@@ -131,16 +131,18 @@ slim-ci: install
 	$(BIN)/python scripts/build_swap.py --copy-current build --select state:modified+ --state "$$STATE_DIR" \
 		--warn-error-options '{"error": ["UnversionedBreakingChange"]}' $(DBT_ARGS)
 
-# Spark (docs/spark.md): the SQL layers built again on a
-# local PySpark session (`dbt build --target spark`), then compared with the DuckDB build
-# (scripts/compare_engines.py). PySpark and dbt-spark are an optional install on top of the
-# default one (requirements-spark.txt); Java 17 must be on PATH. Each build starts from an empty
-# Spark warehouse and metastore; its dbt artifacts go to their own folder, not target/.
+# Spark (docs/spark.md): the SQL layers built again on a local PySpark session (`dbt build
+# --target spark`), the clustering and recommendation tables written on it with Spark MLlib and
+# tested (`python -m retail_warehouse.spark_ml`: dbt-spark runs Python models on Databricks
+# only), then both compared with the DuckDB build (scripts/compare_engines.py --ml). PySpark
+# and dbt-spark are an optional install on top of the default one (requirements-spark.txt);
+# Java 17 must be on PATH. Each build starts from an empty Spark warehouse and metastore; its dbt
+# artifacts go to their own folder, not target/.
 export SPARK_DIR ?= target/spark
 export SPARK_WAREHOUSE_DIR ?= $(CURDIR)/$(SPARK_DIR)/warehouse
 export SPARK_METASTORE_DIR ?= $(CURDIR)/$(SPARK_DIR)/metastore
 
-.PHONY: install-spark spark-build spark-compare spark-test
+.PHONY: install-spark spark-build spark-ml spark-compare spark-test
 
 $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.txt
 	$(INSTALL_ENV) --venv $(VENV) --requirements requirements.txt requirements-spark.txt
@@ -152,11 +154,20 @@ spark-build: install-spark
 	rm -rf "$$SPARK_WAREHOUSE_DIR" "$$SPARK_METASTORE_DIR"
 	$(BIN)/dbt build --target spark --target-path "$$SPARK_DIR/dbt" --log-path "$$SPARK_DIR/logs"
 
-# Needs both builds: the DuckDB warehouse (make dbt-build) and the Spark one (make spark-build).
-spark-compare: install-spark
-	$(BIN)/python scripts/compare_engines.py --spark-warehouse "$$SPARK_WAREHOUSE_DIR"
+# Needs the Spark build (make spark-build); writes the ml tables, then runs their dbt tests.
+# SPARK_ML_ARGS adds options, e.g. SPARK_ML_ARGS="--vars '{cluster_k: 5}'".
+SPARK_ML_ARGS ?=
 
-spark-test: spark-build spark-compare
+spark-ml: install-spark
+	DBT_TARGET_PATH="$$SPARK_DIR/dbt" DBT_LOG_PATH="$$SPARK_DIR/logs" \
+		$(BIN)/python -m retail_warehouse.spark_ml $(SPARK_ML_ARGS)
+
+# Needs both builds: the DuckDB warehouse (make dbt-build) and the Spark one with its ml tables
+# (make spark-build spark-ml).
+spark-compare: install-spark
+	$(BIN)/python scripts/compare_engines.py --spark-warehouse "$$SPARK_WAREHOUSE_DIR" --ml
+
+spark-test: spark-build spark-ml spark-compare
 
 # The full-scale benchmark (docs/performance.md): generates the 16.1M-row feed
 # into BENCH_DIR unless it is there, then times dbt build, raw-to-segments, the two references

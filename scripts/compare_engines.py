@@ -1,6 +1,6 @@
 """Compares the key marts of a DuckDB build with those of a Spark build of the same data.
 
-    python scripts/compare_engines.py [--duckdb PATH] [--spark-warehouse DIR]
+    python scripts/compare_engines.py [--duckdb PATH] [--spark-warehouse DIR] [--ml]
 
 The DuckDB side is the warehouse file (WAREHOUSE_DUCKDB_PATH, default warehouse.duckdb). The
 Spark side is read straight from the Parquet files the Spark target writes (SPARK_WAREHOUSE_DIR,
@@ -21,6 +21,9 @@ mean of money (dim_customers.average_order_value), which may differ by 0.0001 at
 group's values in partitions and then adds the partial sums, DuckDB in another order, and
 floating-point addition is not associative, so the last bits of a mean can differ.
 
+With --ml, also the `ml` tables (the Spark ML command's, python -m retail_warehouse.spark_ml,
+against the DuckDB build's dbt Python models; see ML_DOC below).
+
 Prints one line per check and every difference (up to --max-shown per check); exits 1 when a
 difference is beyond the tolerance, 2 when a table is missing.
 """
@@ -30,6 +33,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -156,9 +160,12 @@ class Result:
 
 
 def values_equal(left: object, right: object) -> bool:
-    """Equal, except that doubles may differ by FLOAT_RELATIVE_TOLERANCE of their size."""
+    """Equal, except that doubles may differ by FLOAT_RELATIVE_TOLERANCE of their size (lists
+    element by element)."""
     if left is None or right is None:
         return left is None and right is None
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(map(values_equal, left, right))
     if isinstance(left, float) or isinstance(right, float):
         left_number, right_number = float(left), float(right)  # type: ignore[arg-type]
         return math.isclose(
@@ -202,10 +209,12 @@ def spark_table_path(spark_warehouse: Path, schema: str, table: str) -> Path:
     return spark_warehouse / f"{schema}.db" / table
 
 
-def open_both(duckdb_path: Path, spark_warehouse: Path) -> duckdb.DuckDBPyConnection:
+def open_both(
+    duckdb_path: Path, spark_warehouse: Path, tables: list[tuple[str, str]] = TABLES
+) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with views duckdb_<table> and spark_<table> for every table."""
     missing = [str(duckdb_path)] if not duckdb_path.exists() else []
-    for schema, table in TABLES:
+    for schema, table in tables:
         folder = spark_table_path(spark_warehouse, schema, table)
         if not any(folder.glob("*.parquet")):
             missing.append(f"{folder}/*.parquet (Spark table {schema}.{table})")
@@ -213,7 +222,7 @@ def open_both(duckdb_path: Path, spark_warehouse: Path) -> duckdb.DuckDBPyConnec
         raise FileNotFoundError("missing: " + "; ".join(missing))
     connection = duckdb.connect()
     connection.execute("attach ? as duckdb_build (read_only)", [str(duckdb_path)])
-    for schema, table in TABLES:
+    for schema, table in tables:
         folder = spark_table_path(spark_warehouse, schema, table)
         connection.execute(
             f"create view duckdb_{table} as select * from duckdb_build.{schema}.{table}"
@@ -233,6 +242,264 @@ def run_checks(connection: duckdb.DuckDBPyConnection) -> list[Result]:
             compare_rows(check, duckdb_relation.fetchall(), spark_rows, duckdb_relation.columns)
         )
     return results
+
+
+# --- The ml tables -------------------------------------------------------------------------
+ML_DOC = """The ml tables: on DuckDB the dbt Python models, on Spark the Spark ML command
+(retail_warehouse.spark_ml), which fits K-Means, its silhouette and ALS with Spark MLlib and runs
+the package's own code for every other step. So:
+
+- every table has the same columns with the same types on both engines;
+- the steps both engines run with the package's code on the same marts give the same values
+  (to FLOAT_RELATIVE_TOLERANCE): the feature transform and features, the mixture fits and
+  customers, the holdout evidence of k, the mixture BIC, and the evaluation of every
+  algorithm but als;
+- the MLlib steps differ by the solvers, within stated margins: at the same k, the K-Means
+  clusters of the two engines agree to an adjusted Rand index of at least MIN_ENGINE_ARI, both
+  engines choose the same k, and ALS's NDCG@k and MAP@k on the same time split are within
+  REC_QUALITY_MARGIN (relative) of DuckDB's and above the popularity baseline's."""
+
+ML_TABLES = [
+    ("ml", name)
+    for name in (
+        "ml_cluster_feature_transform",
+        "ml_cluster_features",
+        "ml_cluster_kmeans_fits",
+        "ml_cluster_mixture_fits",
+        "ml_cluster_k_holdout",
+        "ml_cluster_k_selection",
+        "ml_customer_clusters",
+        "ml_customer_mixture",
+        "ml_cluster_profiles",
+        "ml_cluster_segment_crosstab",
+        "ml_cluster_agreement",
+        "ml_recommendation_fit",
+        "ml_item_similarity",
+        "ml_customer_recommendations",
+        "ml_recommendation_eval",
+    )
+]
+# K-Means on the same standardised features with another initialisation (MLlib's k-means||
+# against scikit-learn's k-means++, each with cluster_n_init restarts) ends in nearby local
+# optima: on the bundled data the two engines' clusters agree to 0.96 or more (docs/spark.md).
+MIN_ENGINE_ARI = 0.9
+# ALS solvers differ (MLlib: exact least squares per row with regularisation scaled by each
+# row's count and confidence 1 + weight; implicit: conjugate gradient, confidence = weight), so
+# the quality on the same split differs by a few per cent: 5% at most on the bundled data
+# (docs/spark.md).
+REC_QUALITY_MARGIN = 0.10
+ML_SAME_CHECKS = [
+    Check(
+        "feature transform (ml_cluster_feature_transform)",
+        "select * from {side}_ml_cluster_feature_transform",
+        key_columns=2,
+    ),
+    Check(
+        "customer features and samples (ml_cluster_features)",
+        "select * from {side}_ml_cluster_features",
+        key_columns=2,
+    ),
+    Check(
+        "mixture fits (ml_cluster_mixture_fits)",
+        "select * from {side}_ml_cluster_mixture_fits",
+        key_columns=3,
+    ),
+    Check(
+        "mixture components (ml_customer_mixture)",
+        "select * from {side}_ml_customer_mixture",
+        key_columns=2,
+    ),
+    Check(
+        "holdout evidence of k (ml_cluster_k_holdout)",
+        "select * from {side}_ml_cluster_k_holdout",
+        key_columns=3,
+    ),
+    Check(
+        "sample sizes and mixture BIC (ml_cluster_k_selection)",
+        """select store_id, k, customers, fit_sample_customers, mixture_sample_customers,
+                  silhouette_sample_customers, mixture_bic, is_lowest_bic, note
+           from {side}_ml_cluster_k_selection""",
+        key_columns=2,
+    ),
+    Check(
+        "evaluation of the algorithms but als (ml_recommendation_eval)",
+        """select store_id, algorithm, segment, k, cutoff_at, customers, precision_at_k,
+                  recall_at_k, map_at_k, ndcg_at_k, hit_rate, catalog_coverage, note
+           from {side}_ml_recommendation_eval where algorithm is distinct from 'als'""",
+        key_columns=3,
+    ),
+]
+CLUSTERINGS = (("chosen k", "cluster_id", "k"), ("k = 4", "cluster_id_k4", None))
+CLUSTERINGS += (("k = 5", "cluster_id_k5", None),)
+QUALITY_SQL = """
+    select store_id, algorithm, ndcg_at_k, map_at_k from {side}_ml_recommendation_eval
+    where segment = '(all customers)' and algorithm in ('als', 'popularity') and note is null
+"""
+
+
+def _list_type(type_name: str) -> str:
+    """A fixed-size array type as a list type (DOUBLE[9] -> DOUBLE[]): Spark has lists only."""
+    return re.sub(r"\[[0-9]+\]$", "[]", type_name)
+
+
+def column_check(connection: duckdb.DuckDBPyConnection) -> Result:
+    """The same column names and types, in the same order, in every ml table (a fixed-size
+    array of DuckDB's is a list on Spark)."""
+    result = Result("columns and types of the ml tables")
+    for _, table in ML_TABLES:
+        result.compared += 1
+        duckdb_columns = connection.sql(f"describe duckdb_{table}").fetchall()
+        spark_columns = connection.sql(f"describe spark_{table}").fetchall()
+        left = [(row[0], _list_type(row[1])) for row in duckdb_columns]
+        right = [(row[0], row[1]) for row in spark_columns]
+        if left != right:
+            result.differences.append(f"{table}: duckdb={left} spark={right}")
+    return result
+
+
+def cluster_agreement(connection: duckdb.DuckDBPyConnection) -> tuple[Result, list[tuple]]:
+    """Adjusted Rand index between the engines' K-Means clusters of the same customers, per
+    store and clustering; the chosen k must be the same."""
+    from sklearn.metrics import adjusted_rand_score
+
+    result = Result(f"K-Means clusters agree between engines (ARI >= {MIN_ENGINE_ARI})")
+    figures = []
+    stores = connection.sql(
+        "select distinct store_id from duckdb_ml_customer_clusters order by store_id"
+    ).fetchall()
+    for (store_id,) in stores:
+        for label, column, k_column in CLUSTERINGS:
+            k_select = f"d.{k_column}, s.{k_column}" if k_column else "null, null"
+            rows = connection.execute(
+                f"""select d.{column}, s.{column}, {k_select}
+                    from duckdb_ml_customer_clusters as d
+                    inner join spark_ml_customer_clusters as s
+                        on d.store_id = s.store_id and d.customer_id = s.customer_id
+                    where d.store_id = ? and d.{column} is not null""",
+                [store_id],
+            ).fetchall()
+            result.compared += 1
+            if not rows:
+                result.differences.append(f"{store_id} {label}: no customers in both")
+                continue
+            duckdb_k, spark_k = {row[2] for row in rows}, {row[3] for row in rows}
+            if duckdb_k != spark_k:
+                result.differences.append(
+                    f"{store_id} {label}: duckdb k={sorted(duckdb_k)} spark k={sorted(spark_k)}"
+                )
+                continue
+            index = adjusted_rand_score([row[0] for row in rows], [row[1] for row in rows])
+            figures.append((store_id, f"ARI between engines, {label}", None, f"{index:.4f}"))
+            if index < MIN_ENGINE_ARI:
+                result.differences.append(f"{store_id} {label}: ARI {index:.4f}")
+    return result, figures
+
+
+def recommendation_quality(connection: duckdb.DuckDBPyConnection) -> Result:
+    """ALS's NDCG@k and MAP@k on Spark within REC_QUALITY_MARGIN of DuckDB's, and above
+    popularity's on Spark, per store evaluated."""
+    result = Result(f"ALS quality within {REC_QUALITY_MARGIN:.0%} of DuckDB's, above popularity's")
+    sides = {
+        side: {
+            (row[0], row[1]): row[2:]
+            for row in connection.sql(QUALITY_SQL.format(side=side)).fetchall()
+        }
+        for side in ("duckdb", "spark")
+    }
+    stores = sorted({store for store, _ in sides["duckdb"]})
+    for store_id in stores:
+        result.compared += 1
+        duckdb_als = sides["duckdb"].get((store_id, "als"))
+        spark_als = sides["spark"].get((store_id, "als"))
+        spark_popularity = sides["spark"].get((store_id, "popularity"))
+        if duckdb_als is None or spark_als is None or spark_popularity is None:
+            result.differences.append(f"{store_id}: als or popularity row missing")
+            continue
+        for name, duckdb_value, spark_value, baseline in zip(
+            ("ndcg_at_k", "map_at_k"), duckdb_als, spark_als, spark_popularity, strict=True
+        ):
+            if abs(spark_value - duckdb_value) > REC_QUALITY_MARGIN * duckdb_value:
+                result.differences.append(
+                    f"{store_id} als {name}: duckdb={duckdb_value:.4f} spark={spark_value:.4f}"
+                )
+            if spark_value <= baseline:
+                result.differences.append(
+                    f"{store_id} als {name} on spark {spark_value:.4f} <= popularity {baseline:.4f}"
+                )
+    return result
+
+
+SELECTION_SQL = (
+    "select store_id, max({value}) from {{side}}_ml_cluster_k_selection where {flag} "
+    "group by store_id"
+)
+QUALITY_FIGURE_SQL = (
+    "select store_id, round({metric}_at_k, 4) from {{side}}_ml_recommendation_eval "
+    "where segment = '(all customers)' and algorithm = '{algorithm}'"
+)
+
+
+def ml_figures(connection: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(store, figure, duckdb, spark) of the headline ml figures, for the summary."""
+    queries = [
+        ("chosen k", SELECTION_SQL.format(value="k", flag="is_chosen")),
+        ("best-silhouette k", SELECTION_SQL.format(value="k", flag="is_best_silhouette")),
+        (
+            "silhouette at the chosen k",
+            SELECTION_SQL.format(value="round(silhouette, 4)", flag="is_chosen"),
+        ),
+        (
+            "inertia at the chosen k",
+            SELECTION_SQL.format(value="round(inertia, 1)", flag="is_chosen"),
+        ),
+        *(
+            (
+                f"{algorithm} {metric}@k",
+                QUALITY_FIGURE_SQL.format(metric=metric, algorithm=algorithm),
+            )
+            for algorithm in ("als", "popularity")
+            for metric in ("ndcg", "map")
+        ),
+    ]
+    figures = []
+    for label, sql in queries:
+        duckdb_values = dict(connection.sql(sql.format(side="duckdb")).fetchall())
+        spark_values = dict(connection.sql(sql.format(side="spark")).fetchall())
+        for store_id in sorted(duckdb_values.keys() | spark_values.keys()):
+            figures.append(
+                (store_id, label, duckdb_values.get(store_id), spark_values.get(store_id))
+            )
+    overlap = """
+        select d.store_id, round(count(s.item_id) / count(*), 4)
+        from duckdb_{table} as d
+        left join spark_{table} as s
+            on d.store_id = s.store_id and d.{key} = s.{key} and d.item_id = s.item_id
+        where d.note is null
+        group by d.store_id
+    """
+    for label, table, key in (
+        ("top-N recommendations in both", "ml_customer_recommendations", "customer_id"),
+    ):
+        for store_id, share in connection.sql(overlap.format(table=table, key=key)).fetchall():
+            figures.append((store_id, label, None, share))
+    return figures
+
+
+def run_ml_checks(connection: duckdb.DuckDBPyConnection) -> tuple[list[Result], str]:
+    """The ml checks, and the summary of their figures."""
+    results = [column_check(connection)]
+    for check in ML_SAME_CHECKS:
+        relation = connection.sql(check.sql.format(side="duckdb"))
+        spark_rows = connection.sql(check.sql.format(side="spark")).fetchall()
+        results.append(compare_rows(check, relation.fetchall(), spark_rows, relation.columns))
+    agreement, agreement_figures = cluster_agreement(connection)
+    results += [agreement, recommendation_quality(connection)]
+    figures = sorted(ml_figures(connection) + agreement_figures, key=lambda row: row[0])
+    lines = [f"{'store':<15}{'ml figure':<40}{'duckdb':>12}{'spark':>12}"]
+    for store_id, label, left, right in figures:
+        left_text = "" if left is None else str(left)
+        lines.append(f"{store_id:<15}{label:<40}{left_text:>12}{right!s:>12}")
+    return results, "\n".join(lines)
 
 
 def summary_table(connection: duckdb.DuckDBPyConnection) -> str:
@@ -276,16 +543,25 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(os.environ.get("SPARK_WAREHOUSE_DIR", "target/spark/warehouse")),
     )
+    parser.add_argument(
+        "--ml", action="store_true", help="also the ml tables (python -m retail_warehouse.spark_ml)"
+    )
     parser.add_argument("--max-shown", type=int, default=10)
     arguments = parser.parse_args(argv)
+    tables = TABLES + ML_TABLES if arguments.ml else TABLES
     try:
-        connection = open_both(arguments.duckdb, arguments.spark_warehouse)
+        connection = open_both(arguments.duckdb, arguments.spark_warehouse, tables)
     except FileNotFoundError as error:
         print(f"compare_engines: {error}. Build both engines first.", file=sys.stderr)
         return 2
     print(summary_table(connection))
     print()
     results = run_checks(connection)
+    if arguments.ml:
+        ml_results, ml_summary = run_ml_checks(connection)
+        print(ml_summary)
+        print()
+        results += ml_results
     failed = False
     for result in results:
         status = "OK  " if not result.differences else "DIFF"
@@ -303,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
         if failed
         else "Same answers on both engines (doubles to a relative "
         f"{FLOAT_RELATIVE_TOLERANCE:g}; counts, labels and decimals exactly, but for the "
-        f"{ROUNDING_NOTE} counted above)."
+        f"{ROUNDING_NOTE} counted above"
+        + ("; the MLlib steps within the margins above)." if arguments.ml else ").")
     )
     return 1 if failed else 0
 

@@ -21,12 +21,17 @@ every customer in cluster 0 of a single cluster, k = 1.
 """
 
 from retail_warehouse.clustering._comparison import cluster_agreement, segment_crosstab
-from retail_warehouse.clustering._features import customer_features, feature_transform
+from retail_warehouse.clustering._features import (
+    customer_features,
+    feature_transform,
+    read_features,
+)
 from retail_warehouse.clustering._inputs import RFM_INPUT_COLUMNS, read_ordered
-from retail_warehouse.clustering._k_selection import k_selection
+from retail_warehouse.clustering._k_selection import choose_k, k_selection
 from retail_warehouse.clustering._kmeans import (
     CLUSTER_ID_COLUMNS,
     COMPARED_KS,
+    KMeansFit,
     clusters_at_every_k,
     customer_clusters,
     kmeans_fits,
@@ -42,6 +47,8 @@ __all__ = [
     "MIXTURE_ID_COLUMNS",
     "RFM_INPUT_COLUMNS",
     "ClusteringSettings",
+    "KMeansFit",
+    "choose_k",
     "cluster_agreement",
     "cluster_profiles",
     "clusters_at_every_k",
@@ -53,6 +60,7 @@ __all__ = [
     "kmeans_fits",
     "label_clusters",
     "mixture_fits",
+    "read_features",
     "read_ordered",
     "segment_crosstab",
 ]

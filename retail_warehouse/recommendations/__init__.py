@@ -33,6 +33,7 @@ from retail_warehouse.recommendations._evaluation import (
     sample_customers,
     time_split,
 )
+from retail_warehouse.recommendations._factors import FactorModel
 from retail_warehouse.recommendations._fit import recommendation_fit
 from retail_warehouse.recommendations._settings import ALGORITHMS, RecommendationSettings
 from retail_warehouse.recommendations._similarity import item_similarity
@@ -42,6 +43,7 @@ __all__ = [
     "EVAL_COLUMNS",
     "OVERALL",
     "SOURCES",
+    "FactorModel",
     "RecommendationSettings",
     "customer_profiles",
     "evaluate",

@@ -28,6 +28,7 @@ from retail_warehouse.recommendations._data import (
     store_relations,
     store_rows,
 )
+from retail_warehouse.recommendations._factors import FactorModel
 from retail_warehouse.recommendations._fit import fit_store
 from retail_warehouse.recommendations._settings import RecommendationSettings
 
@@ -219,7 +220,13 @@ def _returned_before(returns, store_id: str, cutoff: pd.Timestamp):
     return store_rows(returns, store_id).filter(duckdb.ColumnExpression("first_returned_at") < cut)
 
 
-def evaluate(purchases, customers, returns, settings: RecommendationSettings) -> pa.Table:
+def evaluate(
+    purchases,
+    customers,
+    returns,
+    settings: RecommendationSettings,
+    factor_model: type[FactorModel] = FactorModel,
+) -> pa.Table:
     """Time-based evaluation of every algorithm of `rec_eval_algorithms`, per store, overall
     and per segment.
 
@@ -233,7 +240,7 @@ def evaluate(purchases, customers, returns, settings: RecommendationSettings) ->
     random sample of that many (`sample_customers`): the models are trained on the sample's
     purchases before the cut-off and asked about the sample's customers. The cut-off is the
     same either way. Catalogue coverage is distinct items recommended over items in the
-    training data.
+    training data. `factor_model` fits als and bpr (see `_fit.model_class`).
     """
     k = int(settings.rec_eval_k)
     frames, notes = [], []
@@ -264,7 +271,7 @@ def evaluate(purchases, customers, returns, settings: RecommendationSettings) ->
         if note:
             LOG.warning("ml_recommendation_eval: store %r: %s", store_id, note)
         for algorithm in settings.rec_eval_algorithms:
-            kept_items, model = fit_store(store, algorithm, settings)
+            kept_items, model = fit_store(store, algorithm, settings, factor_model)
             picks = model_picks(model, store, kept_items, evaluated, k, excluded)
             c, rank, i, _, _ = fill_store(store, picks, groups, k, algorithm, evaluated, excluded)
             recs = pd.DataFrame(

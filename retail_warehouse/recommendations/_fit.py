@@ -59,8 +59,10 @@ FIT_SCHEMA = pa.schema(
 )
 
 
-def model_class(algorithm: str) -> type[Recommender]:
-    return NeighbourModel if algorithm in NEIGHBOUR_ALGORITHMS else FactorModel
+def model_class(algorithm: str, factor_model: type[FactorModel] = FactorModel) -> type[Recommender]:
+    """The class of `algorithm`'s model; `factor_model` fits als and bpr (the Spark path's
+    subclass fits ALS with Spark MLlib, retail_warehouse.spark_ml)."""
+    return NeighbourModel if algorithm in NEIGHBOUR_ALGORITHMS else factor_model
 
 
 def fitted_algorithm(settings: RecommendationSettings) -> str:
@@ -69,14 +71,17 @@ def fitted_algorithm(settings: RecommendationSettings) -> str:
 
 
 def fit_store(
-    store: StoreMatrix, algorithm: str, settings: RecommendationSettings
+    store: StoreMatrix,
+    algorithm: str,
+    settings: RecommendationSettings,
+    factor_model: type[FactorModel] = FactorModel,
 ) -> tuple[np.ndarray, Recommender | None]:
     """The kept item codes and the model fitted on them (None for popularity, or when fewer
     than two items are kept)."""
     kept_items = store.kept_items(settings.rec_min_item_customers)
     if algorithm == "popularity" or len(kept_items) < 2:
         return kept_items, None
-    model = model_class(algorithm)(algorithm, settings)
+    model = model_class(algorithm, factor_model)(algorithm, settings)
     model.fit(store.matrix[:, kept_items].tocsr())
     return kept_items, model
 
@@ -143,13 +148,16 @@ def _store_fit_table(
     return concat(tables, FIT_SCHEMA)
 
 
-def recommendation_fit(interactions, settings: RecommendationSettings) -> pa.Table:
-    """ml_recommendation_fit: every store's model (see the module docstring)."""
+def recommendation_fit(
+    interactions, settings: RecommendationSettings, factor_model: type[FactorModel] = FactorModel
+) -> pa.Table:
+    """ml_recommendation_fit: every store's model (see the module docstring); `factor_model`
+    fits als and bpr (see `model_class`)."""
     algorithm = fitted_algorithm(settings)
     tables, notes = [], []
     for store_id, rows in store_relations(interactions):
         store = read_matrix(rows)
-        kept_items, model = fit_store(store, algorithm, settings)
+        kept_items, model = fit_store(store, algorithm, settings, factor_model)
         if model is None:
             note = too_few_items(len(kept_items), settings)
             LOG.warning("ml_recommendation_fit: store %r has %s", store_id, note)

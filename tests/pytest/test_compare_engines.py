@@ -176,3 +176,84 @@ def test_a_mean_of_money_may_differ_only_in_its_last_place(
     assert run(duckdb_path, spark_warehouse) == expected_exit
     if expected_exit == 0:
         assert "1 by last-place rounding" in capsys.readouterr().out
+
+
+# --- --ml: the checks with a margin (MLlib's K-Means and ALS against the DuckDB path's) ------
+def ml_connection(sides: dict[str, dict[str, str]]) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with views <side>_<table> from `select` statements."""
+    connection = duckdb.connect()
+    for side, tables in sides.items():
+        for table, sql in tables.items():
+            connection.execute(f"create view {side}_{table} as {sql}")
+    return connection
+
+
+def clusters_sql(cluster_ids: list[int], k: int) -> str:
+    rows = ", ".join(
+        f"('a', 'c{customer}', {k}, {cluster}, {cluster % 4}, {cluster % 5})"
+        for customer, cluster in enumerate(cluster_ids)
+    )
+    return (
+        f"select * from (values {rows})"
+        " t(store_id, customer_id, k, cluster_id, cluster_id_k4, cluster_id_k5)"
+    )
+
+
+DUCKDB_CLUSTERS = [0, 0, 0, 1, 1, 1, 2, 2, 2]
+
+
+@pytest.mark.parametrize(
+    ("spark_clusters", "spark_k", "difference"),
+    [
+        ([2, 2, 2, 0, 0, 0, 1, 1, 1], 3, None),
+        ([0, 0, 0, 1, 1, 1, 2, 2, 2], 4, "a chosen k: duckdb k=[3] spark k=[4]"),
+        ([0, 1, 2, 0, 1, 2, 0, 1, 2], 3, "a chosen k: ARI"),
+    ],
+    ids=["relabelled-clusters-agree", "another-k-differs", "other-groups-differ"],
+)
+def test_kmeans_clusters_compare_by_grouping_not_by_label(spark_clusters, spark_k, difference):
+    connection = ml_connection(
+        {
+            "duckdb": {"ml_customer_clusters": clusters_sql(DUCKDB_CLUSTERS, 3)},
+            "spark": {"ml_customer_clusters": clusters_sql(spark_clusters, spark_k)},
+        }
+    )
+    result, _ = compare_engines.cluster_agreement(connection)
+    assert result.compared == 3  # the chosen k, k = 4 and k = 5
+    if difference is None:
+        assert result.differences == []
+    else:
+        assert any(line.startswith(difference) for line in result.differences)
+
+
+def eval_sql(als_ndcg: float, popularity_ndcg: float) -> str:
+    return f"""select * from (values
+        ('a', 'als', '(all customers)', {als_ndcg}::double, {als_ndcg}::double, null),
+        ('a', 'popularity', '(all customers)', {popularity_ndcg}::double,
+         {popularity_ndcg}::double, null)
+        ) t(store_id, algorithm, segment, ndcg_at_k, map_at_k, note)"""
+
+
+@pytest.mark.parametrize(
+    ("spark_als", "spark_popularity", "passes"),
+    [(0.19, 0.05, True), (0.15, 0.05, False), (0.19, 0.19, False)],
+    ids=["within-the-margin", "beyond-the-margin", "not-above-popularity"],
+)
+def test_als_quality_within_the_margin_and_above_popularity(spark_als, spark_popularity, passes):
+    connection = ml_connection(
+        {
+            "duckdb": {"ml_recommendation_eval": eval_sql(0.2, 0.05)},
+            "spark": {"ml_recommendation_eval": eval_sql(spark_als, spark_popularity)},
+        }
+    )
+    result = compare_engines.recommendation_quality(connection)
+    assert result.compared == 1
+    assert (result.differences == []) is passes
+
+
+def test_ml_lists_and_fixed_size_arrays():
+    assert compare_engines.values_equal([1.0, 2.0], [1.0, 2.0 + 1e-13])
+    assert not compare_engines.values_equal([1.0, 2.0], [1.0, 2.1])
+    assert not compare_engines.values_equal([1.0], [1.0, 2.0])
+    assert compare_engines._list_type("DOUBLE[9]") == "DOUBLE[]"
+    assert compare_engines._list_type("DOUBLE[]") == "DOUBLE[]"
