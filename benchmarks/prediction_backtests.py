@@ -117,8 +117,8 @@ def main() -> int:
     print(header)
     with duckdb.connect(args.warehouse, read_only=True) as connection:
         stores = connection.sql(
-            "select store_id, cutoff_date, as_of_date from intermediate.int_customer_histories_split "
-            "group by all order by store_id"
+            "select store_id, cutoff_date, as_of_date"
+            " from intermediate.int_customer_histories_split group by all order by store_id"
         ).fetchall()
         for store, cutoff, as_of in stores:
             if (as_of - cutoff).days != args.window_days:
