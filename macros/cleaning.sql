@@ -12,8 +12,15 @@
                 replace_pattern(column, control_character_pattern('space'), "' '"),
                 control_character_pattern('removed'), "''"
             ) }}), '')
-        else nullif(trim({{ column }}), '')
+        else nullif({{ trim_spaces(column) }}, '')
     end
+{%- endmacro %}
+
+{#- trim(), called only where a value starts or ends with a space: trim copies every value it
+    is given, and most raw values need none (on the generated feed the cleaning of six columns
+    cost 2.5 times as much CPU with trim on every value). -#}
+{% macro trim_spaces(column) -%}
+    case when {{ column }} like ' %' or {{ column }} like '% ' then trim({{ column }}) else {{ column }} end
 {%- endmacro %}
 
 {#- Whether any of the line's raw fields holds a control character: one match per line, on the
