@@ -14,17 +14,25 @@
 {%- endmacro %}
 
 
-{#- The continuous quantile (linear interpolation between neighbours, R's default type 7). -#}
-{% macro quantile(column, fraction) -%}
-    {{ return(adapter.dispatch('quantile')(column, fraction)) }}
+{#- The continuous quantile (linear interpolation between neighbours, R's default type 7).
+    `fractions`: every fraction the query takes of this column, `fraction` among them. DuckDB
+    then reads them all from one list-valued aggregate (it computes identical aggregates once),
+    which holds the column's values once instead of once per fraction: the segment history's
+    twelve single quantiles at 16.1M lines ran out of a 4 GB memory limit. -#}
+{% macro quantile(column, fraction, fractions=none) -%}
+    {{ return(adapter.dispatch('quantile')(column, fraction, fractions)) }}
 {%- endmacro %}
 
-{% macro default__quantile(column, fraction) -%}
+{% macro default__quantile(column, fraction, fractions=none) -%}
     percentile_cont({{ fraction }}) within group (order by {{ column }})
 {%- endmacro %}
 
-{% macro duckdb__quantile(column, fraction) -%}
-    quantile_cont({{ column }}, {{ fraction }})
+{% macro duckdb__quantile(column, fraction, fractions=none) -%}
+    {%- if fractions -%}
+        quantile_cont({{ column }}, [{{ fractions | join(', ') }}])[{{ fractions.index(fraction) + 1 }}]
+    {%- else -%}
+        quantile_cont({{ column }}, {{ fraction }})
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -128,11 +128,12 @@
                 {% for column in partition_by -%}
                     {{ column }},
                 {% endfor -%}
-                {% for fraction in [0.2, 0.4, 0.6, 0.8] -%}
+                {%- set fractions = [0.2, 0.4, 0.6, 0.8] %}
+                {% for fraction in fractions -%}
                     {%- set suffix = '_p' ~ (fraction * 100) | int -%}
-                    {{ quantile('recency_days', fraction) }} as recency{{ suffix }},
-                    {{ quantile('frequency', fraction) }} as frequency{{ suffix }},
-                    {{ quantile('monetary', fraction) }} as monetary{{ suffix }}
+                    {{ quantile('recency_days', fraction, fractions) }} as recency{{ suffix }},
+                    {{ quantile('frequency', fraction, fractions) }} as frequency{{ suffix }},
+                    {{ quantile('monetary', fraction, fractions) }} as monetary{{ suffix }}
                     {{- ',' if not loop.last }}
                 {% endfor %}
             from {{ relation }}
