@@ -45,7 +45,6 @@ holdout as (
     select
         orders.store_id,
         orders.customer_id,
-        cast(count(distinct cast(orders.ordered_at as date)) as integer) as holdout_purchase_days,
         cast(count(*) as integer) as holdout_orders,
         cast(sum(orders.amount) as {{ money_type() }}) as holdout_spend
     from orders
@@ -68,7 +67,6 @@ split as (
         store_dates.as_of_date,
         {{ dbt.datediff('calibration.cutoff_date', 'store_dates.as_of_date', 'day') }}
             as holdout_days,
-        coalesce(holdout.holdout_purchase_days, 0) as holdout_purchase_days,
         coalesce(holdout.holdout_orders, 0) as holdout_orders,
         cast(coalesce(holdout.holdout_spend, 0) as {{ money_type() }}) as holdout_spend
     from calibration
