@@ -6,10 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from retail_warehouse.report.formatting import pct
-from retail_warehouse.report.section import Chart, Section, SectionBuilder, layout
+from retail_warehouse.report.section import ALL_CUSTOMERS, Chart, Section, SectionBuilder, layout
 from retail_warehouse.report.templates import render_block
 
-ALL_CUSTOMERS = "(all customers)"
 TOP_BAND = 10  # the grid's and the holdout chart's last row: 10 or more repeat orders
 LAST_RECENCY_BAND = 360
 

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.colors import qualitative
 
-from retail_warehouse.report.section import Chart, Section, SectionBuilder, layout
+from retail_warehouse.report.section import ALL_CUSTOMERS, Chart, Section, SectionBuilder, layout
 from retail_warehouse.report.templates import render_block
 
 EVAL_METRICS = [
@@ -19,7 +19,6 @@ EVAL_METRICS = [
     ("catalog_coverage", "catalogue coverage"),
 ]
 BASELINE_ALGORITHM = "popularity"
-ALL_CUSTOMERS = "(all customers)"
 
 
 class RecommendationsSection(SectionBuilder):
