@@ -11,6 +11,10 @@ tests skip the store.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import NamedTuple
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -220,6 +224,30 @@ def _returned_before(returns, store_id: str, cutoff: pd.Timestamp):
     return store_rows(returns, store_id).filter(duckdb.ColumnExpression("first_returned_at") < cut)
 
 
+class StorePurchases(NamedTuple):
+    """One store's purchase lines to evaluate on: `lines` (PURCHASE_COLUMNS, no nulls) are
+    those of its sampled customers (see `sample_customers`); `first` and `last` are the
+    store's first and last purchase over all its lines, so the cut-off does not depend on
+    the sample."""
+
+    store_id: str
+    first: datetime
+    last: datetime
+    lines: pa.Table
+
+
+def store_purchases(purchases, settings: RecommendationSettings) -> Iterator[StorePurchases]:
+    """Each store's `StorePurchases` from purchase lines (store_id, customer_id, item_id,
+    order_id, ordered_at), sampled in DuckDB; stores without a dated purchase are left out."""
+    for store_id, lines in store_relations(purchases):
+        first, last = lines.aggregate("min(ordered_at), max(ordered_at)").fetchall()[0]
+        if last is None:
+            continue
+        sample = sample_customers(lines, settings.rec_eval_max_customers, settings.rec_seed)
+        sample = sample.project(", ".join(PURCHASE_COLUMNS)).to_arrow_table().drop_null()
+        yield StorePurchases(store_id, first, last, sample)
+
+
 def evaluate(
     purchases,
     customers,
@@ -242,14 +270,22 @@ def evaluate(
     same either way. Catalogue coverage is distinct items recommended over items in the
     training data. `factor_model` fits als and bpr (see `_fit.model_class`).
     """
+    return evaluate_stores(
+        store_purchases(purchases, settings), customers, returns, settings, factor_model
+    )
+
+
+def evaluate_stores(
+    stores: Iterable[StorePurchases],
+    customers,
+    returns,
+    settings: RecommendationSettings,
+    factor_model: type[FactorModel] = FactorModel,
+) -> pa.Table:
+    """`evaluate` on purchases already sampled per store (Spark samples its own)."""
     k = int(settings.rec_eval_k)
     frames, notes = [], []
-    for store_id, lines in store_relations(purchases):
-        first, last = lines.aggregate("min(ordered_at), max(ordered_at)").fetchall()[0]
-        if last is None:
-            continue
-        sample = sample_customers(lines, settings.rec_eval_max_customers, settings.rec_seed)
-        sample = sample.project(", ".join(PURCHASE_COLUMNS)).to_arrow_table().drop_null()
+    for store_id, first, last, sample in stores:
         train, test, cutoff = time_split(sample.to_pandas(), settings.rec_holdout_days, last)
         if train.empty or test.empty:
             when = "before" if train.empty else "new to a customer on or after"

@@ -15,6 +15,7 @@ on DuckDB.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,13 +25,16 @@ import scipy.sparse as sp
 from retail_warehouse.recommendations import (
     FactorModel,
     RecommendationSettings,
+    StorePurchases,
     customer_profiles,
-    evaluate,
+    evaluate_stores,
     item_similarity,
     recommend,
     recommendation_fit,
+    sample_customers,
 )
-from retail_warehouse.spark_ml._tables import LOG, Writer, read
+from retail_warehouse.recommendations._evaluation import PURCHASE_COLUMNS
+from retail_warehouse.spark_ml._tables import LOG, Writer, collect, read
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -90,6 +94,44 @@ class MLlibFactorModel(FactorModel):
         self.model.item_factors = _factor_matrix(model.itemFactors, matrix.shape[1], rank)
 
 
+def store_purchases(
+    spark: SparkSession, settings: RecommendationSettings
+) -> Iterator[StorePurchases]:
+    """Each store's purchase lines for the evaluation, sampled as the DuckDB build samples them.
+
+    Spark gives each store's first and last purchase and its distinct customers; the package's
+    `sample_customers` (DuckDB's hash) picks the sample from those, so both engines evaluate
+    the same customers; Spark keeps the sample's lines and only they reach the driver. At full
+    scale the store's lines (16.1M) would not: collecting them exceeds
+    spark.driver.maxResultSize.
+    """
+    from pyspark.sql import functions as F
+
+    lines = spark.sql(
+        "select store_id, customer_id, item_id, order_id, ordered_at "
+        "from intermediate.int_order_lines_cleaned where not is_return"
+    )
+    bounds = collect(
+        lines.where(F.col("store_id").isNotNull())
+        .groupBy("store_id")
+        .agg(F.min("ordered_at").alias("first"), F.max("ordered_at").alias("last"))
+    ).to_pandas()
+    for store_id, first, last in bounds.sort_values("store_id").itertuples(index=False):
+        if pd.isna(last):
+            continue
+        of_store = lines.where(F.col("store_id") == store_id)
+        if settings.rec_eval_max_customers is not None:
+            customers = of_store.select("customer_id").distinct()
+            sample = sample_customers(
+                collect(customers), settings.rec_eval_max_customers, settings.rec_seed
+            ).to_df()
+            chosen = spark.createDataFrame(sample, schema=customers.schema)
+            of_store = of_store.join(F.broadcast(chosen), "customer_id", "left_semi")
+        sampled = collect(of_store.select(*PURCHASE_COLUMNS)).drop_null()
+        LOG.info("ml_recommendation_eval: store %r, %d sampled lines", store_id, len(sampled))
+        yield StorePurchases(store_id, first.to_pydatetime(), last.to_pydatetime(), sampled)
+
+
 def build(spark: SparkSession, writer: Writer, settings: RecommendationSettings) -> None:
     """Every table of models/ml/recommendations."""
     started = time.perf_counter()
@@ -118,14 +160,11 @@ def build(spark: SparkSession, writer: Writer, settings: RecommendationSettings)
         started,
     )
     started = time.perf_counter()
-    purchases = read(
-        spark,
-        "select store_id, customer_id, item_id, order_id, ordered_at "
-        "from intermediate.int_order_lines_cleaned where not is_return",
-    )
     writer.write(
         "ml_recommendation_eval",
-        evaluate(purchases, customers, returns, settings, MLlibFactorModel),
+        evaluate_stores(
+            store_purchases(spark, settings), customers, returns, settings, MLlibFactorModel
+        ),
         started,
     )
     LOG.info("recommendation tables written")

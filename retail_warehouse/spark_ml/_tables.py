@@ -1,10 +1,12 @@
 """Tables in and out of the Spark catalogue.
 
 Reading: a Spark SQL query over the catalogue's tables (the marts dbt-spark built), collected
-to the driver as Arrow, which the package's functions take. Writing: the package's Arrow result
-goes to Parquet files in a scratch folder first and Spark saves it from there as a managed
-Parquet table `ml.<name>` (what dbt-spark's table materialisation makes): a 28.5M-row result
-then streams from disk instead of passing through the driver JVM's heap.
+to the driver as Arrow, which the package's functions take; whatever grows with the lines is
+reduced in Spark first (the driver's results are capped by spark.driver.maxResultSize).
+Writing: the package's Arrow result goes to Parquet files in a scratch folder first and Spark
+saves it from there as a managed Parquet table `ml.<name>` (what dbt-spark's table
+materialisation makes): a 28.5M-row result then streams from disk instead of passing through
+the driver JVM's heap.
 """
 
 from __future__ import annotations
@@ -35,10 +37,15 @@ def plain(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
+def collect(frame: DataFrame) -> pa.Table:
+    """A Spark DataFrame's rows on the driver as an Arrow table (timestamps in the session's
+    time zone, as toPandas gives them)."""
+    return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+
+
 def read(spark: SparkSession, sql: str) -> pa.Table:
     """The rows of a Spark SQL query as an Arrow table."""
-    frame = spark.sql(sql).toPandas()
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    return collect(spark.sql(sql))
 
 
 def with_spark_types(frame: DataFrame, schema: pa.Schema) -> DataFrame:

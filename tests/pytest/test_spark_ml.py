@@ -29,6 +29,7 @@ needs_spark = pytest.mark.skipif(
 SESSION_SCRIPT = textwrap.dedent(
     """
     import json, sys, time
+    from datetime import datetime, timedelta
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -37,9 +38,11 @@ SESSION_SCRIPT = textwrap.dedent(
 
     from retail_warehouse.clustering import ClusteringSettings, KMeansFit
     from retail_warehouse.recommendations import RecommendationSettings
+    from retail_warehouse.recommendations._evaluation import store_purchases
     from retail_warehouse.settings import settings_from_project
     from retail_warehouse.spark_ml import MLlibFactorModel, spark_session
     from retail_warehouse.spark_ml._clustering import kmeans_fits
+    from retail_warehouse.spark_ml._recommendations import store_purchases as spark_purchases
     from retail_warehouse.spark_ml._tables import Writer
 
     results = {}
@@ -106,6 +109,33 @@ SESSION_SCRIPT = textwrap.dedent(
         results["types"] = [(field.name, field.dataType.simpleString())
                             for field in read_back.schema.fields]
         results["cutoffs"] = [str(row.cutoff_at) for row in read_back.orderBy("k").collect()]
+
+        # Purchase lines of two stores (and of none): 12 customers in `a`, 2 in `b`, every
+        # seventh line a return. The evaluation's sample of at most 5 customers per store.
+        lines = pa.table({
+            "store_id": ["a"] * 30 + ["b"] * 8 + [None] * 2,
+            "customer_id": [f"c{i % 12:02d}" for i in range(30)]
+            + [f"d{i % 2}" for i in range(8)] + ["x", "x"],
+            "item_id": [f"i{i % 5}" for i in range(40)],
+            "order_id": [f"o{i}" for i in range(40)],
+            "ordered_at": [datetime(2024, 1, 1, 9) + timedelta(days=i) for i in range(40)],
+            "is_return": [i % 7 == 0 for i in range(40)],
+        })
+        spark.sql("create database if not exists intermediate")
+        spark.createDataFrame(lines.to_pandas()).write.saveAsTable(
+            "intermediate.int_order_lines_cleaned")
+        sampling = settings_from_project(RecommendationSettings, rec_eval_max_customers=5)
+        purchases = lines.filter(pc.invert(lines["is_return"])).drop_columns(["is_return"])
+
+        def sampled(stores):
+            return [
+                [store, str(first), str(last),
+                 sorted(map(str, sample.sort_by("order_id").to_pylist()))]
+                for store, first, last, sample in stores
+            ]
+
+        results["sample_duckdb"] = sampled(store_purchases(purchases, sampling))
+        results["sample_spark"] = sampled(spark_purchases(spark, sampling))
         print("READY", flush=True)
         sys.stdin.readline()
     print("RESULTS " + json.dumps(results), flush=True)
@@ -178,6 +208,19 @@ def test_mllib_als_recommends_within_the_customers_group(spark_run):
     results, _ = spark_run
     assert results["factor_shapes"] == [[40, 4], [12, 4]]
     assert results["best_item_in_own_group"] == 1.0
+
+
+@needs_spark
+def test_the_evaluation_samples_on_spark_the_customers_duckdb_samples(spark_run):
+    results, _ = spark_run
+    spark, duckdb = results["sample_spark"], results["sample_duckdb"]
+    assert [store[:3] for store in spark] == [
+        ["a", "2024-01-02 09:00:00", "2024-01-30 09:00:00"],
+        ["b", "2024-01-31 09:00:00", "2024-02-07 09:00:00"],
+    ]
+    assert spark == duckdb
+    customers = [{line.split("'customer_id': '")[1][:3] for line in store[3]} for store in spark]
+    assert [len(of_store) for of_store in customers] == [5, 2]
 
 
 @needs_spark
