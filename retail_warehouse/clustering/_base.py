@@ -57,6 +57,18 @@ class StoredFit(ABC):
     def from_rows(cls, rows: pa.Table) -> Self:
         """The model back from its rows (one store and k, in `cluster` order)."""
 
+    def rows(self, store_id: str, k: int) -> pa.Table:
+        """The model's k rows of its table."""
+        return pa.table(
+            {
+                "store_id": constant_column(store_id, k),
+                "k": pa.array(np.full(k, k, dtype=np.int32)),
+                "cluster": pa.array(np.arange(k, dtype=np.int32)),
+                **self.columns(),
+                "note": pa.nulls(k, pa.string()),
+            }
+        )
+
     @classmethod
     def schema(cls) -> pa.Schema:
         return pa.schema([*KEY_SCHEMA, *cls.parameters, ("note", pa.string())])
@@ -74,18 +86,7 @@ class StoredFit(ABC):
                         {"store_id": store.store_id, "k": k, "note": store.too_small_for(k)}
                     )
                     continue
-                columns = cls.fit(store, k, settings).columns()
-                tables.append(
-                    pa.table(
-                        {
-                            "store_id": constant_column(store.store_id, k),
-                            "k": pa.array(np.full(k, k, dtype=np.int32)),
-                            "cluster": pa.array(np.arange(k, dtype=np.int32)),
-                            **columns,
-                            "note": pa.nulls(k, pa.string()),
-                        }
-                    )
-                )
+                tables.append(cls.fit(store, k, settings).rows(store.store_id, k))
             if too_small:
                 LOG.warning(
                     "%s: store %r has %d distinct customer(s) in its fit sample, too few for "

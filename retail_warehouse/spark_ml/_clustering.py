@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from retail_warehouse.arrow import concat, constant_column, note_rows
+from retail_warehouse.arrow import concat, note_rows
 from retail_warehouse.clustering import (
     CLUSTER_ID_COLUMNS,
     COMPARED_KS,
@@ -127,17 +127,7 @@ def kmeans_fits(
             centres = np.array(model.clusterCenters(), dtype=np.float64)
             if silhouette is not None:
                 silhouettes[store.store_id, k] = silhouette
-            tables.append(
-                pa.table(
-                    {
-                        "store_id": constant_column(store.store_id, k),
-                        "k": pa.array(np.full(k, k, dtype=np.int32)),
-                        "cluster": pa.array(np.arange(k, dtype=np.int32)),
-                        **KMeansFit(centres).columns(),
-                        "note": pa.nulls(k, pa.string()),
-                    }
-                )
-            )
+            tables.append(KMeansFit(centres).rows(store.store_id, k))
         sample.unpersist()
         silhouette_sample.unpersist()
     schema = KMeansFit.schema()
