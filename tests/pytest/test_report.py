@@ -672,30 +672,39 @@ def test_recommendation_evaluation_is_the_eval_table(warehouse, page):
 def test_prediction_charts_are_the_prediction_reports(warehouse, page):
     grid = query(
         warehouse,
-        "select repeat_orders, recency_band_start_days, mean_probability_alive, customers"
+        "select repeat_orders, repeat_orders_label, recency_band_start_days,"
+        " recency_band_label, mean_probability_alive, customers"
         " from marts.rpt_probability_alive_grid where store_id = ?",
         [STORE],
     )
     assert grid, "the slice's store has predictions, so the section has charts"
     (heatmap,) = traces(page, "probability-alive")
+    # Rows and columns in the model's order, under the model's labels.
+    assert heatmap["y"] == [
+        label for _, label in sorted({(c["repeat_orders"], c["repeat_orders_label"]) for c in grid})
+    ]
+    assert heatmap["x"] == [
+        label
+        for _, label in sorted(
+            {(c["recency_band_start_days"], c["recency_band_label"]) for c in grid}
+        )
+    ]
     for cell in grid:
-        repeats = cell["repeat_orders"]
-        row = heatmap["y"].index("10+" if repeats >= 10 else str(repeats))
-        start = cell["recency_band_start_days"]
-        band = "360+" if start >= 360 else f"{start}-{start + 29}"
-        column = heatmap["x"].index(band)
+        row = heatmap["y"].index(cell["repeat_orders_label"])
+        column = heatmap["x"].index(cell["recency_band_label"])
         assert heatmap["z"][row][column] == pytest.approx(cell["mean_probability_alive"])
         assert heatmap["customdata"][row][column] == cell["customers"]
     assert sum(c is not None for r in heatmap["customdata"] for c in r) == len(grid)
 
     holdout = query(
         warehouse,
-        "select actual_purchases_per_customer, predicted_purchases_per_customer,"
-        " historical_rate_purchases_per_customer from marts.rpt_holdout_predicted_vs_actual"
-        " where store_id = ? order by repeat_orders",
+        "select repeat_orders_label, actual_purchases_per_customer,"
+        " predicted_purchases_per_customer, historical_rate_purchases_per_customer"
+        " from marts.rpt_holdout_predicted_vs_actual where store_id = ? order by repeat_orders",
         [STORE],
     )
     actual, model, rate = traces(page, "holdout-predicted")
+    assert actual["x"] == [r["repeat_orders_label"] for r in holdout]
     assert actual["y"] == pytest.approx([r["actual_purchases_per_customer"] for r in holdout])
     assert model["y"] == pytest.approx([r["predicted_purchases_per_customer"] for r in holdout])
     assert rate["y"] == pytest.approx(

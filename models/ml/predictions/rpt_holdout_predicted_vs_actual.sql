@@ -1,6 +1,7 @@
 -- Predicted against actual purchases in the holdout, by calibration repeat purchase orders
--- (10 = 10 or more): the model and the historical-rate baseline per customer, and what the
--- customers did.
+-- (var clv_report_repeat_orders_cap or more share the last row, labelled with a `+`): the
+-- model and the historical-rate baseline per customer, and what the customers did.
+{%- set repeat_cap = var('clv_report_repeat_orders_cap') | int %}
 with
 
 holdout_predictions as (
@@ -9,19 +10,37 @@ holdout_predictions as (
 
 ),
 
+banded as (
+
+    select
+        store_id,
+        least(repeat_orders, {{ repeat_cap }}) as repeat_orders,
+        predicted_purchases,
+        historical_rate_purchases,
+        actual_purchases,
+        predicted_spend,
+        actual_spend
+    from holdout_predictions
+
+),
+
 compared as (
 
     select
         store_id,
-        cast(least(repeat_orders, 10) as integer) as repeat_orders,
+        cast(repeat_orders as integer) as repeat_orders,
+        case
+            when repeat_orders >= {{ repeat_cap }} then '{{ repeat_cap }}+'
+            else cast(repeat_orders as varchar)
+        end as repeat_orders_label,
         count(*) as customers,
         cast(avg(predicted_purchases) as double) as predicted_purchases_per_customer,
         cast(avg(historical_rate_purchases) as double) as historical_rate_purchases_per_customer,
         cast(avg(actual_purchases) as double) as actual_purchases_per_customer,
         cast(sum(predicted_spend) as double) as predicted_spend,
         cast(sum(actual_spend) as double) as actual_spend
-    from holdout_predictions
-    group by store_id, least(repeat_orders, 10)
+    from banded
+    group by store_id, repeat_orders
 
 )
 

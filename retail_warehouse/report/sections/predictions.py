@@ -9,9 +9,6 @@ from retail_warehouse.report.formatting import pct
 from retail_warehouse.report.section import ALL_CUSTOMERS, Chart, Section, SectionBuilder, layout
 from retail_warehouse.report.templates import render_block
 
-TOP_BAND = 10  # the grid's and the holdout chart's last row: 10 or more repeat orders
-LAST_RECENCY_BAND = 360
-
 
 class PredictionsSection(SectionBuilder):
     section_id = "predictions"
@@ -34,12 +31,13 @@ class PredictionsSection(SectionBuilder):
 
     def fill(self, section: Section) -> None:
         grid = self.context.rows(
-            "select repeat_orders, recency_band_start_days, customers, mean_probability_alive"
+            "select repeat_orders, repeat_orders_label, recency_band_start_days,"
+            " recency_band_label, customers, mean_probability_alive"
             " from marts.rpt_probability_alive_grid where store_id = ?"
             " order by repeat_orders, recency_band_start_days",
         )
         holdout = self.context.rows(
-            "select repeat_orders, customers, predicted_purchases_per_customer,"
+            "select repeat_orders_label, customers, predicted_purchases_per_customer,"
             " historical_rate_purchases_per_customer, actual_purchases_per_customer"
             " from marts.rpt_holdout_predicted_vs_actual where store_id = ? order by repeat_orders",
         )
@@ -82,8 +80,11 @@ class PredictionsSection(SectionBuilder):
         )
 
     def alive_grid(self, grid: list[dict]) -> Chart:
-        repeats = sorted({row["repeat_orders"] for row in grid})
-        bands = sorted({row["recency_band_start_days"] for row in grid})
+        # Rows and columns in their order, each shown by the label the model gives it.
+        repeats = dict(sorted({(r["repeat_orders"], r["repeat_orders_label"]) for r in grid}))
+        bands = dict(
+            sorted({(r["recency_band_start_days"], r["recency_band_label"]) for r in grid})
+        )
         cells = {(row["repeat_orders"], row["recency_band_start_days"]): row for row in grid}
 
         def cell(r: int, b: int, key: str):
@@ -92,8 +93,8 @@ class PredictionsSection(SectionBuilder):
 
         fig = go.Figure(
             go.Heatmap(
-                x=[_band_label(b) for b in bands],
-                y=[_repeat_label(r) for r in repeats],
+                x=list(bands.values()),
+                y=list(repeats.values()),
                 z=[[cell(r, b, "mean_probability_alive") for b in bands] for r in repeats],
                 customdata=[[cell(r, b, "customers") for b in bands] for r in repeats],
                 colorscale="RdYlGn",
@@ -118,14 +119,13 @@ class PredictionsSection(SectionBuilder):
         if repeaters:
             recent = min(repeaters, key=lambda r: (r["recency_band_start_days"], -r["customers"]))
             stale = max(repeaters, key=lambda r: (r["recency_band_start_days"], r["customers"]))
-            recent_band = _band_label(recent["recency_band_start_days"])
             reading = (
-                f"A repeat customer whose last purchase was {recent_band}"
+                f"A repeat customer whose last purchase was {recent['recency_band_label']}"
                 f" days ago is alive with probability {recent['mean_probability_alive']:.2f}"
-                f" (with {_repeat_label(recent['repeat_orders'])} repeat orders), one silent for"
-                f" {_band_label(stale['recency_band_start_days'])} days with"
+                f" (with {recent['repeat_orders_label']} repeat orders), one silent for"
+                f" {stale['recency_band_label']} days with"
                 f" {stale['mean_probability_alive']:.2f}"
-                f" (with {_repeat_label(stale['repeat_orders'])})."
+                f" (with {stale['repeat_orders_label']})."
             )
         else:
             reading = "No customer has a repeat order yet."
@@ -137,7 +137,7 @@ class PredictionsSection(SectionBuilder):
         return Chart(self.context.chart_id("probability-alive"), fig, reading)
 
     def holdout_chart(self, holdout: list[dict], scores: list[dict]) -> Chart:
-        x = [_repeat_label(row["repeat_orders"]) for row in holdout]
+        x = [row["repeat_orders_label"] for row in holdout]
         fig = go.Figure()
         for key, name, colour, dash in (
             ("actual_purchases_per_customer", "actual", "#222222", "solid"),
@@ -218,11 +218,3 @@ class PredictionsSection(SectionBuilder):
             " risk, the most of any segment."
         )
         return Chart(self.context.chart_id("clv-by-segment"), fig, reading, wide=True)
-
-
-def _repeat_label(repeats: int) -> str:
-    return f"{TOP_BAND}+" if repeats >= TOP_BAND else str(repeats)
-
-
-def _band_label(start: int) -> str:
-    return f"{LAST_RECENCY_BAND}+" if start >= LAST_RECENCY_BAND else f"{start}-{start + 29}"
