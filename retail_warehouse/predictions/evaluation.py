@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ALL_CUSTOMERS = "(all customers)"
+from retail_warehouse.labels import ALL_CUSTOMERS
+
 # Each predictor's columns of ml_holdout_predictions (purchases, spend). The means suit totals
 # and squared errors, the medians absolute errors; the segment mean is added per segment.
 COLUMNS = {

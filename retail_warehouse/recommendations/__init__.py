@@ -27,7 +27,6 @@ from retail_warehouse.recommendations._candidates import SOURCES, recommend
 from retail_warehouse.recommendations._data import customer_profiles
 from retail_warehouse.recommendations._evaluation import (
     EVAL_COLUMNS,
-    OVERALL,
     StorePurchases,
     evaluate,
     evaluate_stores,
@@ -43,7 +42,6 @@ from retail_warehouse.recommendations._similarity import item_similarity
 __all__ = [
     "ALGORITHMS",
     "EVAL_COLUMNS",
-    "OVERALL",
     "SOURCES",
     "FactorModel",
     "RecommendationSettings",

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from retail_warehouse.arrow import concat, note_rows, strings
+from retail_warehouse.labels import ALL_CUSTOMERS
 from retail_warehouse.recommendations._base import LOG
 from retail_warehouse.recommendations._candidates import NO_KEYS, fill_store, model_picks
 from retail_warehouse.recommendations._data import (
@@ -66,7 +67,6 @@ EVAL_SCHEMA = pa.schema(
         ("note", pa.string()),
     ]
 )
-OVERALL = "(all customers)"
 
 
 def time_split(
@@ -162,7 +162,7 @@ def _metrics_table(
     recs = recs.merge(per_customer[["customer_id", "segment"]], on="customer_id")
     out = []
     groups = [
-        (OVERALL, per_customer, recs),
+        (ALL_CUSTOMERS, per_customer, recs),
         *(
             (segment, frame, recs[recs["segment"] == segment])
             for segment, frame in per_customer.groupby("segment", sort=True)

@@ -24,8 +24,6 @@ TEMPLATE = "plotly_white"
 SEGMENT_PALETTE = qualitative.T10
 NO_SEGMENT_COLOUR = "#bbbbbb"
 PYTHON_MODELS_HOW = "Build the Python models and the reports over them: make build."
-# The segment of the whole-store rows of ml_recommendation_eval and ml_prediction_eval.
-ALL_CUSTOMERS = "(all customers)"
 
 
 @dataclass

@@ -17,6 +17,7 @@ import pytest
 import scipy.sparse as sp
 
 from retail_warehouse import recommendations as rec
+from retail_warehouse.labels import ALL_CUSTOMERS
 from retail_warehouse.recommendations import _factors, _neighbours
 from retail_warehouse.recommendations._ranking import top_per_row
 from retail_warehouse.settings import settings_from_project
@@ -243,7 +244,7 @@ def test_evaluation_ranks_the_item_model_above_popularity():
         rec_eval_min_customers=10,
     )
     table = _frame(rec.evaluate(_purchases(), _purchase_customers(), None, settings))
-    overall = table[table["segment"] == rec.OVERALL].set_index("algorithm")
+    overall = table[table["segment"] == ALL_CUSTOMERS].set_index("algorithm")
 
     # Every customer's two missing items are the two neighbours of what they have.
     assert overall.loc["item_cosine", "precision_at_k"] == pytest.approx(1.0)
@@ -252,7 +253,7 @@ def test_evaluation_ranks_the_item_model_above_popularity():
     assert overall.loc["popularity", "ndcg_at_k"] < 1.0
     assert overall.loc["item_cosine", "customers"] == 16
     assert overall.loc["item_cosine", "is_default"]
-    assert set(table["segment"]) == {rec.OVERALL, "Garden", "Kitchen"}
+    assert set(table["segment"]) == {ALL_CUSTOMERS, "Garden", "Kitchen"}
     assert table["note"].isna().all()  # 16 customers, at least rec_eval_min_customers
 
 
@@ -430,7 +431,7 @@ def test_the_evaluation_leaves_out_items_returned_before_the_cut_off():
     returned = _frame(
         rec.evaluate(_purchases(), _purchase_customers(), _relation(returns), settings)
     )
-    overall = rec.OVERALL
+    overall = ALL_CUSTOMERS
     # g0 returned G3 (which it goes on to buy) before the cut-off: it is not recommended, and
     # one hit is lost; g1's return comes after the cut-off and changes nothing.
     plain_hits = plain.loc[plain["segment"] == overall, "precision_at_k"].item() * 16 * 2

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from retail_warehouse.labels import ALL_CUSTOMERS
 from retail_warehouse.report.formatting import pct
-from retail_warehouse.report.section import ALL_CUSTOMERS, Chart, Section, SectionBuilder, layout
+from retail_warehouse.report.section import Chart, Section, SectionBuilder, layout
 from retail_warehouse.report.templates import render_block
 
 

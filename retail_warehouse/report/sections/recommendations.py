@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.colors import qualitative
 
-from retail_warehouse.report.section import ALL_CUSTOMERS, Chart, Section, SectionBuilder, layout
+from retail_warehouse.labels import ALL_CUSTOMERS
+from retail_warehouse.report.section import Chart, Section, SectionBuilder, layout
 from retail_warehouse.report.templates import render_block
 
 EVAL_METRICS = [
