@@ -56,3 +56,13 @@
     from {{ purchases }}
     group by store_id, customer_id, {{ date_column }}
 {% endmacro %}
+
+
+{#- The label of a count capped at `cap` (least(count, cap)), as the reports show it: the
+    number, or `cap+` for the last row, which holds every count from the cap up. -#}
+{% macro capped_count_label(column, cap) -%}
+    case
+        when {{ column }} >= {{ cap }} then '{{ cap }}+'
+        else cast({{ column }} as varchar)
+    end
+{%- endmacro %}

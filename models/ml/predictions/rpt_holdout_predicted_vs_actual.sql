@@ -29,10 +29,7 @@ compared as (
     select
         store_id,
         cast(repeat_orders as integer) as repeat_orders,
-        case
-            when repeat_orders >= {{ repeat_cap }} then '{{ repeat_cap }}+'
-            else cast(repeat_orders as varchar)
-        end as repeat_orders_label,
+        {{ capped_count_label('repeat_orders', repeat_cap) }} as repeat_orders_label,
         count(*) as customers,
         cast(avg(predicted_purchases) as double) as predicted_purchases_per_customer,
         cast(avg(historical_rate_purchases) as double) as historical_rate_purchases_per_customer,

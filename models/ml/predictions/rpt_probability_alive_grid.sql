@@ -41,10 +41,7 @@ grid as (
     select
         store_id,
         cast(repeat_orders as integer) as repeat_orders,
-        case
-            when repeat_orders >= {{ repeat_cap }} then '{{ repeat_cap }}+'
-            else cast(repeat_orders as varchar)
-        end as repeat_orders_label,
+        {{ capped_count_label('repeat_orders', repeat_cap) }} as repeat_orders_label,
         cast(recency_band_start_days as integer) as recency_band_start_days,
         case
             when recency_band_start_days >= {{ recency_cap }}
