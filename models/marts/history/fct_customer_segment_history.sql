@@ -115,8 +115,9 @@ value_dates as (
 
 ),
 
--- The earlier dates to score (the last date is fct_customer_rfm's).
-earlier_values as (
+-- The earlier dates to score (the last date is fct_customer_rfm's). The scoring reads them
+-- twice (the cut points, then the scores): each computes them rather than store them whole.
+earlier_values as {{ not_materialized() }} (
 
     select
         value_dates.store_id,
