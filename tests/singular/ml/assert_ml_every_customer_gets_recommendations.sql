@@ -1,6 +1,8 @@
 {#- Every customer with a purchase gets var rec_customer_items recommendations, or every item
-    of the store they have neither bought nor returned when the store sells fewer. Fails with
-    the customers who get another number. -#}
+    of the store they have neither bought nor returned when the store sells fewer, and nobody
+    else gets any: the full join stands for a relationships test of the recommendations'
+    customers (int_customer_item_interactions' customers are dim_customers', tested there).
+    Fails with the customers who get another number. -#}
 with
 
 interactions as (
@@ -118,13 +120,15 @@ actual as (
 )
 
 select
-    expected.store_id,
-    expected.customer_id,
-    expected.expected_recommendations,
+    coalesce(expected.store_id, actual.store_id) as store_id,
+    coalesce(expected.customer_id, actual.customer_id) as customer_id,
+    coalesce(expected.expected_recommendations, 0) as expected_recommendations,
     coalesce(actual.recommendations, 0) as recommendations
 from expected
-left join actual
+full outer join actual
     on
         expected.store_id = actual.store_id
         and expected.customer_id = actual.customer_id
-where expected.expected_recommendations <> coalesce(actual.recommendations, 0)
+where
+    expected.customer_id is null
+    or expected.expected_recommendations <> coalesce(actual.recommendations, 0)
