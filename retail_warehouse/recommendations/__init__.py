@@ -27,6 +27,7 @@ from retail_warehouse.recommendations._candidates import SOURCES, recommend
 from retail_warehouse.recommendations._data import customer_profiles
 from retail_warehouse.recommendations._evaluation import (
     EVAL_COLUMNS,
+    PURCHASE_COLUMNS,
     StorePurchases,
     evaluate,
     evaluate_stores,
@@ -42,6 +43,7 @@ from retail_warehouse.recommendations._similarity import item_similarity
 __all__ = [
     "ALGORITHMS",
     "EVAL_COLUMNS",
+    "PURCHASE_COLUMNS",
     "SOURCES",
     "FactorModel",
     "RecommendationSettings",

@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from retail_warehouse.recommendations import (
+    PURCHASE_COLUMNS,
     FactorModel,
     RecommendationSettings,
     StorePurchases,
@@ -33,7 +34,6 @@ from retail_warehouse.recommendations import (
     recommendation_fit,
     sample_customers,
 )
-from retail_warehouse.recommendations._evaluation import PURCHASE_COLUMNS
 from retail_warehouse.spark_ml._tables import LOG, Writer, collect, read
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def store_purchases(
     from pyspark.sql import functions as F
 
     lines = spark.sql(
-        "select store_id, customer_id, item_id, order_id, ordered_at "
+        f"select store_id, {', '.join(PURCHASE_COLUMNS)} "
         "from intermediate.int_order_lines_cleaned where not is_return"
     )
     bounds = collect(
