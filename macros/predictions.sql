@@ -63,6 +63,6 @@
 {% macro capped_count_label(column, cap) -%}
     case
         when {{ column }} >= {{ cap }} then '{{ cap }}+'
-        else cast({{ column }} as varchar)
+        else cast({{ column }} as {{ dbt.type_string() }})
     end
 {%- endmacro %}
